@@ -1,0 +1,211 @@
+"""Rubric-as-code: the document schema shared by YAML files, the API and the export.
+
+The schema is written as DRF serializers (nested, with per-field messages) rather than by hand;
+their nested errors are flattened into paths such as `dimensions[2].weight`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import yaml
+from rest_framework import serializers
+
+from config.errors import ValidationFailed, flatten_errors, validation_message
+from rubrics.models import KEY_VALIDATOR, RubricVersion
+
+POSITIVE_NUMBER = {
+    "invalid": "must be a positive number",
+    "min_value": "must be a positive number",
+    "required": "is required",
+    "null": "must be a positive number",
+    "max_digits": "must be a number with at most 5 digits before the decimal point",
+    "max_decimal_places": "must have at most 2 decimal places",
+}
+REQUIRED_TEXT = {"required": "is required", "blank": "must not be empty", "null": "is required"}
+
+
+class ScaleSchema(serializers.Serializer):
+    min = serializers.IntegerField(min_value=0, max_value=100, error_messages=REQUIRED_TEXT)
+    max = serializers.IntegerField(min_value=1, max_value=100, error_messages=REQUIRED_TEXT)
+    anchors = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["min"] >= attrs["max"]:
+            raise serializers.ValidationError({"max": "must be greater than min"})
+        if attrs["max"] - attrs["min"] > 10:
+            raise serializers.ValidationError({"max": "a scale has at most 11 points"})
+        anchors: dict[str, str] = {}
+        for key, text in (attrs.get("anchors") or {}).items():
+            try:
+                point = int(key)
+            except (TypeError, ValueError):
+                raise serializers.ValidationError(
+                    {"anchors": f"{key!r} is not a point on the scale"}
+                ) from None
+            if not attrs["min"] <= point <= attrs["max"]:
+                raise serializers.ValidationError(
+                    {"anchors": f"{point} is outside the scale {attrs['min']}–{attrs['max']}"}
+                )
+            anchors[str(point)] = text
+        attrs["anchors"] = anchors
+        return attrs
+
+
+class LevelSchema(serializers.Serializer):
+    code = serializers.CharField(max_length=20, error_messages=REQUIRED_TEXT)
+    name = serializers.CharField(max_length=100, error_messages=REQUIRED_TEXT)
+
+
+class GateSchema(serializers.Serializer):
+    below = serializers.IntegerField(error_messages=REQUIRED_TEXT)
+    cap = serializers.DecimalField(max_digits=5, decimal_places=2, error_messages=REQUIRED_TEXT)
+
+
+class DimensionSchema(serializers.Serializer):
+    key = serializers.CharField(
+        max_length=60, validators=[KEY_VALIDATOR], error_messages=REQUIRED_TEXT
+    )
+    name = serializers.CharField(max_length=120, error_messages=REQUIRED_TEXT)
+    weight = serializers.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        error_messages=POSITIVE_NUMBER,
+    )
+    gate = GateSchema(required=False, allow_null=True)
+    owner = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    purpose = serializers.CharField(required=False, allow_blank=True, default="")
+    limitations = serializers.CharField(required=False, allow_blank=True, default="")
+    anti_gaming = serializers.CharField(required=False, allow_blank=True, default="")
+    review_cadence = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, default=""
+    )
+    criteria = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False, default=dict
+    )
+
+
+class RubricDocumentSchema(serializers.Serializer):
+    rubric = serializers.SlugField(max_length=80, error_messages=REQUIRED_TEXT)
+    name = serializers.CharField(max_length=200, error_messages=REQUIRED_TEXT)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    rationale = serializers.CharField(required=False, allow_blank=True, default="")
+    requires_second_approval = serializers.BooleanField(required=False, default=False)
+    scale = ScaleSchema(error_messages=REQUIRED_TEXT)
+    levels = LevelSchema(many=True, allow_empty=False)
+    dimensions = DimensionSchema(many=True, allow_empty=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        errors: dict[str, Any] = {}
+        codes = [level["code"] for level in attrs["levels"]]
+        for index, code in enumerate(codes):
+            if codes.index(code) != index:
+                errors[f"levels[{index}].code"] = f"level {code!r} appears twice"
+        keys = [d["key"] for d in attrs["dimensions"]]
+        scale = attrs["scale"]
+        for index, dimension in enumerate(attrs["dimensions"]):
+            path = f"dimensions[{index}]"
+            if keys.index(dimension["key"]) != index:
+                errors[f"{path}.key"] = f"dimension {dimension['key']!r} appears twice"
+            for code in dimension["criteria"]:
+                if code not in codes:
+                    errors[f"{path}.criteria.{code}"] = (
+                        f"{code!r} is not one of the levels ({', '.join(codes)})"
+                    )
+            gate = dimension.get("gate")
+            if gate:
+                if not scale["min"] < gate["below"] <= scale["max"]:
+                    errors[f"{path}.gate.below"] = (
+                        f"must be above the scale minimum {scale['min']} and at most "
+                        f"{scale['max']}"
+                    )
+                if not scale["min"] <= gate["cap"] <= scale["max"]:
+                    errors[f"{path}.gate.cap"] = (
+                        f"must be within the scale {scale['min']}–{scale['max']}"
+                    )
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+def parse_document(data: Any) -> dict[str, Any]:
+    """Validate a rubric document (already loaded from YAML or JSON); raise with every problem."""
+    if not isinstance(data, dict):
+        raise ValidationFailed(
+            "A rubric document must be a mapping with rubric, name, scale, levels, dimensions.",
+            errors={"document": ["must be a mapping"]},
+        )
+    schema = RubricDocumentSchema(data=data)
+    if not schema.is_valid():
+        errors = flatten_errors(schema.errors)
+        raise ValidationFailed(validation_message(errors), errors=errors)
+    return dict(schema.validated_data)
+
+
+def load_yaml(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "the file"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ValidationFailed(
+            f"Not valid YAML at {where}: {problem}", errors={"document": [f"{where}: {problem}"]}
+        ) from None
+
+
+def _number(value: Decimal) -> int | float | str:
+    """Write weights and caps as plain YAML numbers (25, 2.5) rather than strings."""
+    normalised = value.normalize()
+    if normalised == normalised.to_integral_value():
+        return int(normalised)
+    return float(normalised)
+
+
+def version_to_document(version: RubricVersion) -> dict[str, Any]:
+    """The canonical document of a version (what export writes and diff compares)."""
+    scale = version.scale
+    levels = list(version.levels.all())
+    level_codes = {level.pk: level.code for level in levels}
+    dimensions = []
+    for d in version.dimensions.all():
+        criteria = {level_codes[c.level_id]: c.text for c in d.criteria.all()}
+        entry: dict[str, Any] = {
+            "key": d.key,
+            "name": d.name,
+            "weight": _number(d.weight),
+        }
+        if d.has_gate:
+            assert d.gate_cap is not None
+            entry["gate"] = {"below": d.gate_below, "cap": _number(d.gate_cap)}
+        entry.update(
+            owner=d.owner,
+            purpose=d.purpose,
+            limitations=d.limitations,
+            anti_gaming=d.anti_gaming,
+            review_cadence=d.review_cadence,
+            criteria={
+                code: criteria[code] for code in (lv.code for lv in levels) if code in criteria
+            },
+        )
+        dimensions.append(entry)
+    return {
+        "rubric": version.rubric.slug,
+        "name": version.rubric.name,
+        "description": version.description,
+        "rationale": version.rationale,
+        "requires_second_approval": version.rubric.requires_second_approval,
+        "scale": {
+            "min": scale.min_rating,
+            "max": scale.max_rating,
+            "anchors": {int(k): v for k, v in sorted(scale.anchors.items(), key=lambda i: int(i[0]))},
+        },
+        "levels": [{"code": level.code, "name": level.name} for level in levels],
+        "dimensions": dimensions,
+    }
+
+
+def dump_yaml(document: dict[str, Any]) -> str:
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)

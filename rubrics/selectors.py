@@ -1,0 +1,102 @@
+"""Read paths for rubrics: what a given user may see, with the queries spelled out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from rubrics.diff import diff_documents
+from rubrics.document import version_to_document
+from rubrics.models import Criterion, Dimension, Rubric, RubricVersion
+from rubrics.permissions import visible_versions_filter
+
+
+def rubrics_for_user(user: Any) -> QuerySet[Rubric]:
+    """Rubrics with at least one version the user may read, annotated for listing."""
+    visible = visible_versions_filter(user)
+    version_q = Q(versions__in=RubricVersion.objects.filter(visible))
+    return (
+        Rubric.objects.filter(version_q)
+        .annotate(
+            visible_versions=Count("versions", filter=version_q, distinct=True),
+            published_number=Max(
+                "versions__number", filter=Q(versions__status=RubricVersion.Status.PUBLISHED)
+            ),
+            latest_number=Max("versions__number", filter=version_q),
+        )
+        .order_by("name")
+    )
+
+
+def get_rubric_for_user(user: Any, slug: str) -> Rubric:
+    rubric = rubrics_for_user(user).filter(slug=slug).first()
+    if rubric is None:
+        raise Http404("No such rubric.")
+    return rubric
+
+
+def versions_for_user(user: Any, rubric: Rubric) -> QuerySet[RubricVersion]:
+    return (
+        RubricVersion.objects.filter(rubric=rubric)
+        .filter(visible_versions_filter(user))
+        .select_related("rubric", "published_by", "approved_by", "submitted_by")
+        .order_by("number")
+    )
+
+
+def with_content(queryset: QuerySet[RubricVersion]) -> QuerySet[RubricVersion]:
+    """Everything a version's page, export, diff or score needs, in a fixed number of queries."""
+    return queryset.select_related("rubric", "scale").prefetch_related(
+        "levels",
+        Prefetch(
+            "dimensions",
+            queryset=Dimension.objects.order_by("order").prefetch_related(
+                Prefetch("criteria", queryset=Criterion.objects.select_related("level"))
+            ),
+        ),
+    )
+
+
+def get_version_for_user(user: Any, slug: str, number: int | str) -> RubricVersion:
+    """The version, or 404 both when it is missing and when the user may not see it."""
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        raise Http404("No such version.") from None
+    version = (
+        with_content(RubricVersion.objects.filter(visible_versions_filter(user)))
+        .filter(rubric__slug=slug, number=number)
+        .first()
+    )
+    if version is None:
+        raise Http404("No such version.")
+    return version
+
+
+def default_version_for_user(user: Any, rubric: Rubric) -> RubricVersion:
+    """The live version if there is one, else the newest the user may see."""
+    versions = versions_for_user(user, rubric)
+    chosen = versions.filter(status=RubricVersion.Status.PUBLISHED).first() or versions.last()
+    if chosen is None:
+        raise Http404("No such version.")
+    return get_version_for_user(user, rubric.slug, chosen.number)
+
+
+def changelog(rubric: Rubric) -> list[tuple[RubricVersion, list[str]]]:
+    """Released versions, newest first, each with the sentences saying what it changed."""
+    versions = list(
+        with_content(RubricVersion.objects.filter(rubric=rubric).released())
+        .select_related("published_by", "approved_by")
+        .order_by("-number")
+    )
+    documents = [version_to_document(v) for v in versions]
+    entries = []
+    for index, version in enumerate(versions):
+        if index + 1 < len(documents):
+            changes = diff_documents(documents[index + 1], documents[index])["summary"]
+        else:
+            changes = ["First published version."]
+        entries.append((version, changes))
+    return entries

@@ -1,0 +1,358 @@
+"""Write paths for rubrics. Each runs in one transaction and writes the audit log.
+
+`actor` is the signed-in user, or None for a trusted operator at the command line
+(`import_rubric`), which is recorded as "system".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from audit import services as audit
+from config.errors import Conflict, Forbidden, ValidationFailed
+from rubrics.diff import diff_documents
+from rubrics.document import parse_document, version_to_document
+from rubrics.linter import lint_document
+from rubrics.models import Criterion, Dimension, Level, RatingScale, Rubric, RubricVersion
+from rubrics.permissions import VIEW_DRAFT_PERMISSION, can_manage_rubrics
+from rubrics.selectors import with_content
+
+Status = RubricVersion.Status
+
+
+def _require_manager(actor: Any) -> None:
+    if actor is not None and not can_manage_rubrics(actor):
+        raise Forbidden("Only HR can change rubrics.")
+
+
+def _locked(version: RubricVersion) -> RubricVersion:
+    locked = with_content(RubricVersion.objects.select_for_update(of=("self",))).get(pk=version.pk)
+    return locked
+
+
+def _write_content(version: RubricVersion, document: dict[str, Any]) -> None:
+    """Replace a draft's content with a validated document."""
+    version.levels.all().delete()
+    version.dimensions.all().delete()
+    RatingScale.objects.filter(version=version).delete()
+
+    scale = document["scale"]
+    RatingScale.objects.create(
+        version=version,
+        min_rating=scale["min"],
+        max_rating=scale["max"],
+        anchors={str(k): v for k, v in scale.get("anchors", {}).items()},
+    )
+    levels = Level.objects.bulk_create(
+        Level(version=version, order=index, code=level["code"], name=level["name"])
+        for index, level in enumerate(document["levels"])
+    )
+    by_code = {level.code: level for level in levels}
+    dimensions = Dimension.objects.bulk_create(
+        Dimension(
+            version=version,
+            order=index,
+            key=d["key"],
+            name=d["name"],
+            weight=d["weight"],
+            gate_below=(d.get("gate") or {}).get("below"),
+            gate_cap=(d.get("gate") or {}).get("cap"),
+            owner=d["owner"],
+            purpose=d["purpose"],
+            limitations=d["limitations"],
+            anti_gaming=d["anti_gaming"],
+            review_cadence=d["review_cadence"],
+        )
+        for index, d in enumerate(document["dimensions"])
+    )
+    Criterion.objects.bulk_create(
+        Criterion(dimension=dimension, level=by_code[code], text=text)
+        for dimension, d in zip(dimensions, document["dimensions"], strict=True)
+        for code, text in d["criteria"].items()
+        if text.strip()
+    )
+    version.description = document["description"]
+    version.rationale = document["rationale"]
+    version.save(update_fields=["description", "rationale"])
+
+
+def _next_number(rubric: Rubric) -> int:
+    latest = rubric.versions.order_by("-number").values_list("number", flat=True).first()
+    return (latest or 0) + 1
+
+
+def rubric_import(*, actor: Any, data: Any, publish: bool = False) -> RubricVersion:
+    """Create or update a rubric from a document: a new draft (or the open draft, rewritten).
+
+    With `publish`, the draft is published in the same transaction; any problem, in the file or
+    from the linter, leaves nothing written.
+    """
+    _require_manager(actor)
+    document = parse_document(data)
+    with transaction.atomic():
+        rubric, created = Rubric.objects.select_for_update().get_or_create(
+            slug=document["rubric"],
+            defaults={
+                "name": document["name"],
+                "requires_second_approval": document["requires_second_approval"],
+            },
+        )
+        if created:
+            audit.record(
+                actor=actor,
+                action="rubrics.rubric.created",
+                target=rubric,
+                payload={"slug": rubric.slug, "name": rubric.name},
+            )
+        elif (rubric.name, rubric.requires_second_approval) != (
+            document["name"],
+            document["requires_second_approval"],
+        ):
+            before = {"name": rubric.name, "requires_second_approval": rubric.requires_second_approval}
+            rubric.name = document["name"]
+            rubric.requires_second_approval = document["requires_second_approval"]
+            rubric.save(update_fields=["name", "requires_second_approval"])
+            audit.record(
+                actor=actor,
+                action="rubrics.rubric.changed",
+                target=rubric,
+                payload={
+                    "before": before,
+                    "after": {"name": rubric.name, "requires_second_approval": rubric.requires_second_approval},
+                },
+            )
+        draft = rubric.versions.filter(status=Status.DRAFT).first()
+        if rubric.versions.filter(status=Status.PENDING_APPROVAL).exists():
+            raise Conflict(
+                f"{rubric} has a version awaiting approval; approve or send it back first."
+            )
+        if draft is None:
+            draft = RubricVersion.objects.create(
+                rubric=rubric, number=_next_number(rubric), created_by=_user(actor)
+            )
+            action = "rubrics.version.drafted"
+        else:
+            action = "rubrics.version.edited"
+        _write_content(draft, document)
+        audit.record(
+            actor=actor,
+            action=action,
+            target=draft,
+            payload={"rubric": rubric.slug, "number": draft.number, "source": "document"},
+        )
+        if publish:
+            draft = version_publish(actor=actor, version=draft, rationale=document["rationale"])
+    return draft
+
+
+def version_create_draft(*, actor: Any, rubric: Rubric) -> RubricVersion:
+    """Start the next version as a draft copy of the latest one."""
+    _require_manager(actor)
+    with transaction.atomic():
+        rubric = Rubric.objects.select_for_update().get(pk=rubric.pk)
+        if rubric.versions.filter(status__in=[Status.DRAFT, Status.PENDING_APPROVAL]).exists():
+            raise Conflict(f"{rubric} already has an open draft; edit or publish that one.")
+        latest = with_content(rubric.versions.order_by("-number")).first()
+        draft = RubricVersion.objects.create(
+            rubric=rubric, number=_next_number(rubric), created_by=_user(actor)
+        )
+        if latest is not None:
+            document = version_to_document(latest)
+            document["rationale"] = ""
+            _write_content(draft, parse_document(document))
+        audit.record(
+            actor=actor,
+            action="rubrics.version.drafted",
+            target=draft,
+            payload={
+                "rubric": rubric.slug,
+                "number": draft.number,
+                "copied_from": latest.number if latest else None,
+            },
+        )
+    return draft
+
+
+def version_update(*, actor: Any, version: RubricVersion, data: Any) -> RubricVersion:
+    """Replace a draft's content with a document (same schema as the YAML files)."""
+    _require_manager(actor)
+    document = parse_document(data)
+    if document["rubric"] != version.rubric.slug:
+        raise ValidationFailed(
+            f"This document is for rubric {document['rubric']!r}, not {version.rubric.slug!r}.",
+            errors={"rubric": [f"must be {version.rubric.slug!r}"]},
+        )
+    with transaction.atomic():
+        version = _locked(version)
+        if not version.is_draft:
+            raise Conflict(f"{version} is {version.get_status_display().lower()}: only drafts change.")
+        before = version_to_document(version)
+        _write_content(version, document)
+        version = with_content(RubricVersion.objects).get(pk=version.pk)
+        changes = diff_documents(before, version_to_document(version))
+        audit.record(
+            actor=actor,
+            action="rubrics.version.edited",
+            target=version,
+            payload={"rubric": version.rubric.slug, "number": version.number, "changes": changes["summary"]},
+        )
+    return version
+
+
+def version_lint(*, version: RubricVersion) -> list[dict[str, str]]:
+    problems = lint_document(
+        version_to_document(version), max_share=settings.LEVELSET_MAX_DIMENSION_SHARE
+    )
+    return [{"path": p.path, "message": p.message} for p in problems]
+
+
+def version_publish(*, actor: Any, version: RubricVersion, rationale: str) -> RubricVersion:
+    """Publish a draft after the linter passes; a rubric that needs it waits for a 2nd HR user."""
+    _require_manager(actor)
+    rationale = (rationale or "").strip()
+    with transaction.atomic():
+        version = _locked(version)
+        if not version.is_draft:
+            raise Conflict(
+                f"{version} is {version.get_status_display().lower()}; only a draft can be published."
+            )
+        errors: dict[str, list[str]] = {}
+        if not rationale:
+            errors["rationale"] = ["Say why this version exists: publishing needs a rationale."]
+        for problem in version_lint(version=version):
+            errors.setdefault(problem["path"], []).append(problem["message"])
+        if errors:
+            raise ValidationFailed(
+                f"{version} cannot be published: {sum(len(m) for m in errors.values())} "
+                "problem(s) to fix first.",
+                errors=errors,
+            )
+        version.rationale = rationale
+        version.submitted_by = _user(actor)
+        version.save(update_fields=["rationale", "submitted_by"])
+        if version.rubric.requires_second_approval:
+            version.submit_for_approval()
+            version.save(update_fields=["status"])
+            audit.record(
+                actor=actor,
+                action="rubrics.version.submitted",
+                target=version,
+                payload={"rubric": version.rubric.slug, "number": version.number, "rationale": rationale},
+            )
+            return version
+        return _go_live(actor=actor, version=version, approver=None)
+
+
+def version_approve(*, actor: Any, version: RubricVersion) -> RubricVersion:
+    """A second HR user approves a version awaiting approval, which makes it live."""
+    _require_manager(actor)
+    with transaction.atomic():
+        version = _locked(version)
+        if version.status != Status.PENDING_APPROVAL:
+            raise Conflict(f"{version} is not awaiting approval.")
+        if actor is not None and version.submitted_by_id == actor.pk:
+            raise Forbidden("A second HR user must approve: you submitted this version.")
+        return _go_live(actor=actor, version=version, approver=_user(actor))
+
+
+def version_send_back(*, actor: Any, version: RubricVersion, reason: str) -> RubricVersion:
+    """An approver returns a version to draft, with a reason."""
+    _require_manager(actor)
+    if not (reason or "").strip():
+        raise ValidationFailed("Say why it goes back.", errors={"reason": ["is required"]})
+    with transaction.atomic():
+        version = _locked(version)
+        if version.status != Status.PENDING_APPROVAL:
+            raise Conflict(f"{version} is not awaiting approval.")
+        version.send_back()
+        version.save(update_fields=["status"])
+        audit.record(
+            actor=actor,
+            action="rubrics.version.sent_back",
+            target=version,
+            payload={"rubric": version.rubric.slug, "number": version.number, "reason": reason},
+        )
+    return version
+
+
+def version_retire(*, actor: Any, version: RubricVersion) -> RubricVersion:
+    _require_manager(actor)
+    with transaction.atomic():
+        version = _locked(version)
+        if version.status != Status.PUBLISHED:
+            raise Conflict(f"{version} is not published, so it cannot be retired.")
+        _retire(actor, version)
+    return version
+
+
+def version_grant_draft_access(*, actor: Any, version: RubricVersion, user: Any) -> None:
+    """Let one person (e.g. a dimension owner) read a draft before it is published."""
+    _require_manager(actor)
+    with transaction.atomic():
+        assign_perm(VIEW_DRAFT_PERMISSION, user, version)
+        audit.record(
+            actor=actor,
+            action="rubrics.version.access_granted",
+            target=version,
+            payload={"user": user.get_username()},
+        )
+
+
+def _retire(actor: Any, version: RubricVersion) -> None:
+    version.retire()
+    version.retired_at = timezone.now()
+    version.save(update_fields=["status", "retired_at"])
+    audit.record(
+        actor=actor,
+        action="rubrics.version.retired",
+        target=version,
+        payload={"rubric": version.rubric.slug, "number": version.number},
+    )
+
+
+def _go_live(*, actor: Any, version: RubricVersion, approver: Any) -> RubricVersion:
+    previous = (
+        with_content(RubricVersion.objects.select_for_update(of=("self",)))
+        .filter(rubric=version.rubric, status=Status.PUBLISHED)
+        .first()
+    )
+    changes: list[str] = []
+    if previous is not None:
+        changes = diff_documents(version_to_document(previous), version_to_document(version))[
+            "summary"
+        ]
+        _retire(actor, previous)
+    if approver is not None:
+        audit.record(
+            actor=actor,
+            action="rubrics.version.approved",
+            target=version,
+            payload={"rubric": version.rubric.slug, "number": version.number},
+        )
+    version.publish()
+    version.published_at = timezone.now()
+    version.published_by = version.submitted_by
+    version.approved_by = approver
+    version.save(update_fields=["status", "published_at", "published_by", "approved_by"])
+    audit.record(
+        actor=actor,
+        action="rubrics.version.published",
+        target=version,
+        payload={
+            "rubric": version.rubric.slug,
+            "number": version.number,
+            "rationale": version.rationale,
+            "replaces": previous.number if previous else None,
+            "changes": changes,
+        },
+    )
+    return version
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
