@@ -94,6 +94,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # writers of the audit chain are serialised instead of both reading the same head.
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+    # A file, not memory, so tests can use threads and subprocesses against the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-levelset.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from audit.services import verify_chain
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def verify_audit_chain() -> dict[str, Any]:
+    """Verify the audit chain in the background (e.g. nightly from celery beat). Read-only."""
+    report = verify_chain()
+    return {"ok": report.ok, "count": report.count, "message": report.message}

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from rubrics.document import load_yaml
+from rubrics.services import rubric_import
+from tests.factories import UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; Django must allow ORM calls there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parent.parent
+LADDERS = ROOT / "rubrics" / "ladders"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+def ladder(version: int = 1) -> dict[str, Any]:
+    return load_yaml((LADDERS / f"backend-engineering-v{version}.yaml").read_text())
+
+
+@pytest.fixture
+def hr(db: None) -> Any:
+    return UserFactory(username="hr-harriet", roles=["hr"])
+
+
+@pytest.fixture
+def hr2(db: None) -> Any:
+    return UserFactory(username="hr-hugo", roles=["hr"])
+
+
+@pytest.fixture
+def engineer(db: None) -> Any:
+    return UserFactory(username="eng-ada", roles=["engineer"])
+
+
+@pytest.fixture
+def manager(db: None) -> Any:
+    return UserFactory(username="mgr-ben", roles=["manager"])
+
+
+@pytest.fixture
+def facilitator(db: None) -> Any:
+    return UserFactory(username="fac-fatima", roles=["facilitator"])
+
+
+@pytest.fixture
+def outsider(db: None) -> Any:
+    """Signed in, but holds no role."""
+    return UserFactory(username="outsider")
+
+
+@pytest.fixture
+def published(hr: Any) -> Any:
+    """The backend ladder, v1 published."""
+    return rubric_import(actor=hr, data=ladder(1), publish=True)
+
+
+@pytest.fixture
+def two_versions(published: Any, hr: Any) -> tuple[Any, Any]:
+    v2 = rubric_import(actor=hr, data=ladder(2), publish=True)
+    published.refresh_from_db()
+    return published, v2
+
+
+def client_for(user: Any | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from rubrics.linter import lint_document
+from tests.conftest import ladder
+
+MAX = Decimal("0.40")
+
+
+def paths(document: dict) -> dict[str, str]:
+    return {p.path: p.message for p in lint_document(document, max_share=MAX)}
+
+
+def test_the_real_ladders_are_clean() -> None:
+    assert lint_document(ladder(1), max_share=MAX) == []
+    assert lint_document(ladder(2), max_share=MAX) == []
+
+
+def test_weight_share_above_the_limit_is_refused() -> None:
+    document = ladder(1)
+    document["dimensions"][0]["weight"] = 100  # 100 of 175 = 57%
+    problems = paths(document)
+    assert "57.1% of the total weight" in problems["dimensions[0].weight"]
+    assert "more than 40%" in problems["dimensions[0].weight"]
+    assert lint_document(document, max_share=Decimal("0.60")) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "purpose", "metric"),
+    [
+        ("Lines of code", "Output", "lines of code"),
+        ("Throughput", "Number of commits per week", "commit counts"),
+        ("PRs merged", "Shipping", "pull request counts"),
+        ("Dedication", "Hours worked beyond the norm", "hours worked"),
+        ("Velocity", "Story points completed per sprint", "story points"),
+    ],
+)
+def test_individual_activity_metrics_are_refused_with_a_reason(
+    name: str, purpose: str, metric: str
+) -> None:
+    document = ladder(1)
+    document["dimensions"][3].update(name=name, purpose=purpose)
+    message = paths(document)["dimensions[3]"]
+    assert f"measures {metric}" in message
+    assert "individual activity metric" in message
+    assert "easy to game" in message
+
+
+def test_anti_gaming_notes_may_mention_activity_metrics() -> None:
+    document = ladder(1)
+    document["dimensions"][0]["anti_gaming"] = "Never count lines of code or story points."
+    assert lint_document(document, max_share=MAX) == []
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    document = ladder(1)
+    document["scale"]["anchors"].pop(3)
+    document["dimensions"][1]["purpose"] = ""
+    document["dimensions"][1]["review_cadence"] = " "
+    document["dimensions"][4]["criteria"].pop("L3")
+    document["dimensions"][5]["key"] = "story_points"
+    problems = paths(document)
+    assert set(problems) == {
+        "scale.anchors",
+        "dimensions[1].purpose",
+        "dimensions[1].review_cadence",
+        "dimensions[4].criteria",
+        "dimensions[5]",
+    }
+    assert "missing for 3" in problems["scale.anchors"]
+    assert "dimensions[4] (mentoring): no criterion for level L3" == problems["dimensions[4].criteria"]
+
+
+def test_scale_needs_a_midpoint() -> None:
+    document = ladder(1)
+    document["scale"] = {"min": 1, "max": 2, "anchors": {1: "low", 2: "high"}}
+    for d in document["dimensions"]:
+        d.pop("gate", None)
+    assert "three points" in paths(document)["scale"]
