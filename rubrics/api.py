@@ -136,7 +136,7 @@ class RatingsInput(serializers.Serializer):
     ratings = serializers.DictField(
         child=serializers.JSONField(),
         allow_empty=False,
-        error_messages={"empty": "Give at least one rating: {\"<dimension key>\": <int>}."},
+        error_messages={"empty": "Give at least one rating, e.g. {{\"delivery\": 4}}."},
     )
 
 

@@ -97,37 +97,6 @@ class RubricDocumentSchema(serializers.Serializer):
     levels = LevelSchema(many=True, allow_empty=False)
     dimensions = DimensionSchema(many=True, allow_empty=False)
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        errors: dict[str, Any] = {}
-        codes = [level["code"] for level in attrs["levels"]]
-        for index, code in enumerate(codes):
-            if codes.index(code) != index:
-                errors[f"levels[{index}].code"] = f"level {code!r} appears twice"
-        keys = [d["key"] for d in attrs["dimensions"]]
-        scale = attrs["scale"]
-        for index, dimension in enumerate(attrs["dimensions"]):
-            path = f"dimensions[{index}]"
-            if keys.index(dimension["key"]) != index:
-                errors[f"{path}.key"] = f"dimension {dimension['key']!r} appears twice"
-            for code in dimension["criteria"]:
-                if code not in codes:
-                    errors[f"{path}.criteria.{code}"] = (
-                        f"{code!r} is not one of the levels ({', '.join(codes)})"
-                    )
-            gate = dimension.get("gate")
-            if gate:
-                if not scale["min"] < gate["below"] <= scale["max"]:
-                    errors[f"{path}.gate.below"] = (
-                        f"must be above the scale minimum {scale['min']} and at most "
-                        f"{scale['max']}"
-                    )
-                if not scale["min"] <= gate["cap"] <= scale["max"]:
-                    errors[f"{path}.gate.cap"] = (
-                        f"must be within the scale {scale['min']}–{scale['max']}"
-                    )
-        if errors:
-            raise serializers.ValidationError(errors)
-        return attrs
 
 
 def parse_document(data: Any) -> dict[str, Any]:
@@ -138,10 +107,53 @@ def parse_document(data: Any) -> dict[str, Any]:
             errors={"document": ["must be a mapping"]},
         )
     schema = RubricDocumentSchema(data=data)
-    if not schema.is_valid():
-        errors = flatten_errors(schema.errors)
+    valid = schema.is_valid()
+    errors = flatten_errors(schema.errors) if not valid else {}
+    # Cross-field rules run even when some fields are invalid, so every problem shows at once.
+    for path, message in _cross_field_problems(data).items():
+        errors.setdefault(path, []).append(message)
+    if errors:
         raise ValidationFailed(validation_message(errors), errors=errors)
     return dict(schema.validated_data)
+
+
+def _cross_field_problems(data: dict[str, Any]) -> dict[str, str]:
+    """Rules that relate fields: unique codes and keys, criteria for known levels, gates within
+    the scale. Written defensively: the input may be malformed in other ways too."""
+    problems: dict[str, str] = {}
+    levels = data.get("levels") if isinstance(data.get("levels"), list) else []
+    codes = [lv.get("code") for lv in levels if isinstance(lv, dict)]
+    for index, code in enumerate(codes):
+        if code is not None and codes.index(code) != index:
+            problems[f"levels[{index}].code"] = f"level {code!r} appears twice"
+    scale = data.get("scale") if isinstance(data.get("scale"), dict) else {}
+    lo, hi = scale.get("min"), scale.get("max")
+    dimensions = data.get("dimensions") if isinstance(data.get("dimensions"), list) else []
+    keys = [d.get("key") if isinstance(d, dict) else None for d in dimensions]
+    for index, dimension in enumerate(dimensions):
+        if not isinstance(dimension, dict):
+            continue
+        path = f"dimensions[{index}]"
+        key = dimension.get("key")
+        if key is not None and keys.index(key) != index:
+            problems[f"{path}.key"] = f"dimension {key!r} appears twice"
+        criteria = dimension.get("criteria")
+        if isinstance(criteria, dict):
+            for code in criteria:
+                if code not in codes:
+                    problems[f"{path}.criteria.{code}"] = (
+                        f"{code!r} is not one of the levels ({', '.join(map(str, codes))})"
+                    )
+        gate = dimension.get("gate")
+        if isinstance(gate, dict) and isinstance(lo, int) and isinstance(hi, int):
+            below, cap = gate.get("below"), gate.get("cap")
+            if isinstance(below, int) and not lo < below <= hi:
+                problems[f"{path}.gate.below"] = (
+                    f"must be above the scale minimum {lo} and at most {hi}"
+                )
+            if isinstance(cap, int | float) and not lo <= cap <= hi:
+                problems[f"{path}.gate.cap"] = f"must be within the scale {lo}–{hi}"
+    return problems
 
 
 def load_yaml(text: str) -> Any:
