@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from io import StringIO
+
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+
+from audit.services import verify_chain
+from reviews.models import Engineer, Team
+from rubrics.models import RubricVersion
+
+
+def test_seed_demo_builds_the_demo_organisation(db: None) -> None:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "levelset-demo" in out.getvalue()
+    assert Team.objects.count() == 6
+    engineers = Engineer.objects.filter(user__groups__name="engineer")
+    assert engineers.count() == 60
+    assert all(e.manager is not None for e in engineers.select_related("manager"))
+    assert get_user_model().objects.filter(groups__name="hr").count() == 2
+    assert get_user_model().objects.filter(groups__name="facilitator").count() == 1
+    statuses = dict(RubricVersion.objects.values_list("number", "status"))
+    assert statuses == {1: "retired", 2: "published"}
+    assert verify_chain().ok
+    assert authenticate(username="eng01", password="levelset-demo") is not None
+
+    # Deterministic and safe to run twice.
+    names = list(get_user_model().objects.order_by("username").values_list("username", "last_name"))
+    call_command("seed_demo", "--quiet", stdout=StringIO())
+    assert list(get_user_model().objects.order_by("username").values_list("username", "last_name")) == names
+    assert RubricVersion.objects.count() == 2
