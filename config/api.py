@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -23,7 +25,7 @@ class MeView(APIView):
         )
     )
     def get(self, request: Request) -> Response:
-        user = request.user
+        user: Any = request.user
         return Response(
             {
                 "username": user.get_username(),

@@ -17,7 +17,7 @@ from rest_framework.views import exception_handler
 
 
 class DomainError(Exception):
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     code = "invalid"
 
     def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None) -> None:
@@ -33,14 +33,14 @@ class ValidationFailed(DomainError):
 class Conflict(DomainError):
     """The request is valid but not in the object's current state (wrong phase, locked...)."""
 
-    status_code = status.HTTP_409_CONFLICT
+    status_code: int = status.HTTP_409_CONFLICT
     code = "conflict"
 
 
 class Forbidden(DomainError):
     """The actor may see the object but not do this to it."""
 
-    status_code = status.HTTP_403_FORBIDDEN
+    status_code: int = status.HTTP_403_FORBIDDEN
     code = "forbidden"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -19,10 +21,10 @@ class Team(models.Model):
 
 
 class EngineerQuerySet(models.QuerySet["Engineer"]):
-    def reporting_to(self, user: object) -> EngineerQuerySet:
+    def reporting_to(self, user: Any) -> EngineerQuerySet:
         return self.filter(manager=user)
 
-    def skip_level_of(self, user: object) -> EngineerQuerySet:
+    def skip_level_of(self, user: Any) -> EngineerQuerySet:
         return self.filter(manager__engineer__manager=user)
 
 

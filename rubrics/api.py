@@ -102,7 +102,8 @@ class VersionDetailSerializer(serializers.Serializer):
     def get_dimensions(self, version: Any) -> list[dict[str, Any]]:
         dimensions = list(version.dimensions.all())
         total = sum((d.weight for d in dimensions), Decimal(0)) or Decimal(1)
-        return DimensionSerializer(dimensions, many=True, context={"total_weight": total}).data
+        serializer = DimensionSerializer(dimensions, many=True, context={"total_weight": total})
+        return list(serializer.data)
 
 
 class RubricDetailSerializer(serializers.Serializer):
@@ -136,7 +137,7 @@ class RatingsInput(serializers.Serializer):
     ratings = serializers.DictField(
         child=serializers.JSONField(),
         allow_empty=False,
-        error_messages={"empty": "Give at least one rating, e.g. {{\"delivery\": 4}}."},
+        error_messages={"empty": 'Give at least one rating, e.g. {{"delivery": 4}}.'},
     )
 
 
@@ -156,7 +157,7 @@ ScorePreviewOutput = inline_serializer(
 
 
 def _version_response(version: Any, status_code: int = status.HTTP_200_OK) -> Response:
-    version = selectors.with_content(version.__class__.objects).get(pk=version.pk)
+    version = selectors.with_content(version.__class__.objects.all()).get(pk=version.pk)
     return Response(VersionDetailSerializer(version).data, status=status_code)
 
 
@@ -312,9 +313,7 @@ class RubricDiffView(APIView):
             if not str(request.query_params.get(name, "")).isdigit()
         }
         if errors:
-            raise ValidationFailed(
-                "Give two version numbers, e.g. ?from=1&to=2.", errors=errors
-            )
+            raise ValidationFailed("Give two version numbers, e.g. ?from=1&to=2.", errors=errors)
         old = selectors.get_version_for_user(request.user, slug, request.query_params["from"])
         new = selectors.get_version_for_user(request.user, slug, request.query_params["to"])
         diff = diff_documents(version_to_document(old), version_to_document(new))

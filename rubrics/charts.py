@@ -43,11 +43,13 @@ def weights_chart(version: RubricVersion) -> str:
     """Each dimension's share of the total weight, as a horizontal bar chart (SVG markup)."""
     dimensions = list(version.dimensions.all())
     total = sum((d.weight for d in dimensions), Decimal(0)) or Decimal(1)
+    shares = [float(d.weight / total * 100) for d in dimensions]
     chart = pygal.HorizontalBar(
-        **_config(f"Weights, v{version.number} (% of total)", 60 + 42 * len(dimensions)),
+        **_config(f"Weights, v{version.number} (% of total)", 80 + 42 * len(dimensions)),
         value_formatter=lambda v: f"{v:.1f}%",
-        range=(0, 100),
+        range=(0, max(50, *shares) if shares else 50),
     )
-    chart.x_labels = [d.name for d in dimensions]
-    chart.add("Share", [float(d.weight / total * 100) for d in dimensions])
+    # pygal draws the first label at the bottom; reverse so the chart reads like the table.
+    chart.x_labels = [d.name for d in reversed(dimensions)]
+    chart.add("Share", list(reversed(shares)))
     return str(chart.render(is_unicode=True))

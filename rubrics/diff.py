@@ -44,7 +44,10 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
             summary.append(f"Level {code} ({level['name']}) added.")
         elif old_levels[code]["name"] != level["name"]:
             levels["changed"].append(
-                {"code": code, "changes": [_change("name", old_levels[code]["name"], level["name"])]}
+                {
+                    "code": code,
+                    "changes": [_change("name", old_levels[code]["name"], level["name"])],
+                }
             )
             summary.append(f"Level {code} renamed to {level['name']}.")
     for code, level in old_levels.items():

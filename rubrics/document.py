@@ -15,7 +15,7 @@ from rest_framework import serializers
 from config.errors import ValidationFailed, flatten_errors, validation_message
 from rubrics.models import KEY_VALIDATOR, RubricVersion
 
-POSITIVE_NUMBER = {
+POSITIVE_NUMBER: dict[str, Any] = {
     "invalid": "must be a positive number",
     "min_value": "must be a positive number",
     "required": "is required",
@@ -23,7 +23,11 @@ POSITIVE_NUMBER = {
     "max_digits": "must be a number with at most 5 digits before the decimal point",
     "max_decimal_places": "must have at most 2 decimal places",
 }
-REQUIRED_TEXT = {"required": "is required", "blank": "must not be empty", "null": "is required"}
+REQUIRED_TEXT: dict[str, Any] = {
+    "required": "is required",
+    "blank": "must not be empty",
+    "null": "is required",
+}
 
 
 class ScaleSchema(serializers.Serializer):
@@ -98,7 +102,6 @@ class RubricDocumentSchema(serializers.Serializer):
     dimensions = DimensionSchema(many=True, allow_empty=False)
 
 
-
 def parse_document(data: Any) -> dict[str, Any]:
     """Validate a rubric document (already loaded from YAML or JSON); raise with every problem."""
     if not isinstance(data, dict):
@@ -121,14 +124,19 @@ def _cross_field_problems(data: dict[str, Any]) -> dict[str, str]:
     """Rules that relate fields: unique codes and keys, criteria for known levels, gates within
     the scale. Written defensively: the input may be malformed in other ways too."""
     problems: dict[str, str] = {}
-    levels = data.get("levels") if isinstance(data.get("levels"), list) else []
+    raw_levels, raw_scale, raw_dimensions = (
+        data.get("levels"),
+        data.get("scale"),
+        data.get("dimensions"),
+    )
+    levels = raw_levels if isinstance(raw_levels, list) else []
     codes = [lv.get("code") for lv in levels if isinstance(lv, dict)]
     for index, code in enumerate(codes):
         if code is not None and codes.index(code) != index:
             problems[f"levels[{index}].code"] = f"level {code!r} appears twice"
-    scale = data.get("scale") if isinstance(data.get("scale"), dict) else {}
+    scale = raw_scale if isinstance(raw_scale, dict) else {}
     lo, hi = scale.get("min"), scale.get("max")
-    dimensions = data.get("dimensions") if isinstance(data.get("dimensions"), list) else []
+    dimensions = raw_dimensions if isinstance(raw_dimensions, list) else []
     keys = [d.get("key") if isinstance(d, dict) else None for d in dimensions]
     for index, dimension in enumerate(dimensions):
         if not isinstance(dimension, dict):
@@ -212,7 +220,9 @@ def version_to_document(version: RubricVersion) -> dict[str, Any]:
         "scale": {
             "min": scale.min_rating,
             "max": scale.max_rating,
-            "anchors": {int(k): v for k, v in sorted(scale.anchors.items(), key=lambda i: int(i[0]))},
+            "anchors": {
+                int(k): v for k, v in sorted(scale.anchors.items(), key=lambda i: int(i[0]))
+            },
         },
         "levels": [{"code": level.code, "name": level.name} for level in levels],
         "dimensions": dimensions,

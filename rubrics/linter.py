@@ -19,13 +19,20 @@ ACTIVITY_METRICS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), label)
     for pattern, label in (
         (r"\blines?[\s_-]+of[\s_-]+code\b|\bs?loc\b", "lines of code"),
-        (r"\bcommit(s)?[\s_-]*(count|per|number)|\b(number|count)[\s_-]+of[\s_-]+commits\b",
-         "commit counts"),
-        (r"\b(prs?|pull[\s_-]+requests?|merge[\s_-]+requests?)[\s_-]*(count|merged|opened|per)\b"
-         r"|\b(number|count)[\s_-]+of[\s_-]+(prs|pull[\s_-]+requests|merge[\s_-]+requests)\b",
-         "pull request counts"),
-        (r"\bhours?[\s_-]*(worked|logged|spent|per)\b|\b(number|count)[\s_-]+of[\s_-]+hours\b"
-         r"|\btime[\s_-]+logged\b", "hours worked"),
+        (
+            r"\bcommit(s)?[\s_-]*(count|per|number)|\b(number|count)[\s_-]+of[\s_-]+commits\b",
+            "commit counts",
+        ),
+        (
+            r"\b(prs?|pull[\s_-]+requests?|merge[\s_-]+requests?)[\s_-]*(count|merged|opened|per)\b"
+            r"|\b(number|count)[\s_-]+of[\s_-]+(prs|pull[\s_-]+requests|merge[\s_-]+requests)\b",
+            "pull request counts",
+        ),
+        (
+            r"\bhours?[\s_-]*(worked|logged|spent|per)\b|\b(number|count)[\s_-]+of[\s_-]+hours\b"
+            r"|\btime[\s_-]+logged\b",
+            "hours worked",
+        ),
         (r"\bstory[\s_-]*points?\b", "story points"),
     )
 )
@@ -121,9 +128,7 @@ def lint_document(document: dict[str, Any], *, max_share: Decimal) -> list[LintP
                 problems.append(
                     LintProblem(f"{path}.gate.cap", f"{label}: must be within [{lo}, {hi}]")
                 )
-        text = " ".join(
-            str(dimension.get(field) or "") for field in ("key", "name", "purpose")
-        )
+        text = " ".join(str(dimension.get(field) or "") for field in ("key", "name", "purpose"))
         for pattern, metric in ACTIVITY_METRICS:
             if pattern.search(text):
                 problems.append(

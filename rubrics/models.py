@@ -122,6 +122,23 @@ class RubricVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.rubric} v{self.number}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            stored = RubricVersion.objects.filter(pk=self.pk).values_list("status", flat=True)
+            stored_status = stored.first()
+            update_fields = kwargs.get("update_fields")
+            # Once a version leaves draft its content is frozen; only its lifecycle moves.
+            if stored_status not in (None, self.Status.DRAFT) and (
+                update_fields is None or set(update_fields) - self.LIFECYCLE_FIELDS
+            ):
+                raise RubricVersionFrozen(f"{self} is {stored_status}: it cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if RubricVersion.objects.filter(pk=self.pk).frozen().exists():
+            raise RubricVersionFrozen(f"{self} is not a draft: it cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
@@ -148,23 +165,6 @@ class RubricVersion(models.Model):
     @transition(field=status, source=Status.PUBLISHED, target=Status.RETIRED)
     def retire(self) -> None:
         pass
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            stored = RubricVersion.objects.filter(pk=self.pk).values_list("status", flat=True)
-            stored_status = stored.first()
-            update_fields = kwargs.get("update_fields")
-            # Once a version leaves draft its content is frozen; only its lifecycle moves.
-            if stored_status not in (None, self.Status.DRAFT) and (
-                update_fields is None or set(update_fields) - self.LIFECYCLE_FIELDS
-            ):
-                raise RubricVersionFrozen(f"{self} is {stored_status}: it cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        if RubricVersion.objects.filter(pk=self.pk).frozen().exists():
-            raise RubricVersionFrozen(f"{self} is not a draft: it cannot be deleted.")
-        return super().delete(*args, **kwargs)
 
     # Plain-data views of this version, for the pure scoring engine and the linter.
     def scale_spec(self) -> ScaleSpec:
@@ -215,14 +215,6 @@ class VersionContent(models.Model):
     class Meta:
         abstract = True
 
-    def owning_version_id(self) -> int:
-        return self.version_id  # type: ignore[attr-defined,no-any-return]
-
-    def _check_draft(self) -> None:
-        version_id = self.owning_version_id()
-        if RubricVersion.objects.filter(pk=version_id).frozen().exists():
-            raise RubricVersionFrozen("Content of a published rubric version cannot be changed.")
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         self._check_draft()
         super().save(*args, **kwargs)
@@ -230,6 +222,14 @@ class VersionContent(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         self._check_draft()
         return super().delete(*args, **kwargs)
+
+    def owning_version_id(self) -> int:
+        return self.version_id  # type: ignore[attr-defined,no-any-return]
+
+    def _check_draft(self) -> None:
+        version_id = self.owning_version_id()
+        if RubricVersion.objects.filter(pk=version_id).frozen().exists():
+            raise RubricVersionFrozen("Content of a published rubric version cannot be changed.")
 
 
 class RatingScale(VersionContent):

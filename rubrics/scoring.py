@@ -141,7 +141,9 @@ def compute(
     with localcontext() as ctx:
         ctx.prec = PRECISION
         total_weight = sum((d.weight for d in dimensions if d.key in rated), Decimal(0))
-        weighted_sum = sum((d.weight * rated[d.key] for d in dimensions if d.key in rated), Decimal(0))
+        weighted_sum = sum(
+            (d.weight * rated[d.key] for d in dimensions if d.key in rated), Decimal(0)
+        )
 
         terms: list[Term] = []
         for d in dimensions:
@@ -179,7 +181,9 @@ def compute(
                 else:
                     reason += f"may not exceed {_fmt(gate_cap)} (it is below that already)."
             elif rating is None:
-                reason = f"{d.name} was not rated, so its gate (below {d.gate_below}) did not apply."
+                reason = (
+                    f"{d.name} was not rated, so its gate (below {d.gate_below}) did not apply."
+                )
             else:
                 reason = (
                     f"{d.name} was rated {rating}, not below {d.gate_below}, so no cap applies."

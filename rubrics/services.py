@@ -113,7 +113,10 @@ def rubric_import(*, actor: Any, data: Any, publish: bool = False) -> RubricVers
             document["name"],
             document["requires_second_approval"],
         ):
-            before = {"name": rubric.name, "requires_second_approval": rubric.requires_second_approval}
+            before = {
+                "name": rubric.name,
+                "requires_second_approval": rubric.requires_second_approval,
+            }
             rubric.name = document["name"]
             rubric.requires_second_approval = document["requires_second_approval"]
             rubric.save(update_fields=["name", "requires_second_approval"])
@@ -123,7 +126,10 @@ def rubric_import(*, actor: Any, data: Any, publish: bool = False) -> RubricVers
                 target=rubric,
                 payload={
                     "before": before,
-                    "after": {"name": rubric.name, "requires_second_approval": rubric.requires_second_approval},
+                    "after": {
+                        "name": rubric.name,
+                        "requires_second_approval": rubric.requires_second_approval,
+                    },
                 },
             )
         draft = rubric.versions.filter(status=Status.DRAFT).first()
@@ -190,16 +196,22 @@ def version_update(*, actor: Any, version: RubricVersion, data: Any) -> RubricVe
     with transaction.atomic():
         version = _locked(version)
         if not version.is_draft:
-            raise Conflict(f"{version} is {version.get_status_display().lower()}: only drafts change.")
+            raise Conflict(
+                f"{version} is {version.get_status_display().lower()}: only drafts change."
+            )
         before = version_to_document(version)
         _write_content(version, document)
-        version = with_content(RubricVersion.objects).get(pk=version.pk)
+        version = with_content(RubricVersion.objects.all()).get(pk=version.pk)
         changes = diff_documents(before, version_to_document(version))
         audit.record(
             actor=actor,
             action="rubrics.version.edited",
             target=version,
-            payload={"rubric": version.rubric.slug, "number": version.number, "changes": changes["summary"]},
+            payload={
+                "rubric": version.rubric.slug,
+                "number": version.number,
+                "changes": changes["summary"],
+            },
         )
     return version
 
@@ -218,9 +230,8 @@ def version_publish(*, actor: Any, version: RubricVersion, rationale: str) -> Ru
     with transaction.atomic():
         version = _locked(version)
         if not version.is_draft:
-            raise Conflict(
-                f"{version} is {version.get_status_display().lower()}; only a draft can be published."
-            )
+            state = version.get_status_display().lower()
+            raise Conflict(f"{version} is {state}; only a draft can be published.")
         errors: dict[str, list[str]] = {}
         if not rationale:
             errors["rationale"] = ["Say why this version exists: publishing needs a rationale."]
@@ -242,7 +253,11 @@ def version_publish(*, actor: Any, version: RubricVersion, rationale: str) -> Ru
                 actor=actor,
                 action="rubrics.version.submitted",
                 target=version,
-                payload={"rubric": version.rubric.slug, "number": version.number, "rationale": rationale},
+                payload={
+                    "rubric": version.rubric.slug,
+                    "number": version.number,
+                    "rationale": rationale,
+                },
             )
             return version
         return _go_live(actor=actor, version=version, approver=None)

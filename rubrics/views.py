@@ -45,7 +45,7 @@ def rubric_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "levels": levels,
             "matrix": matrix,
             "scale_points": version.scale.points(),
-            "weights_svg": mark_safe(weights_chart(version)),  # noqa: S308 - pygal output
+            "weights_svg": mark_safe(weights_chart(version)),
             "changelog": selectors.changelog(rubric),
             "can_manage": can_manage_rubrics(request.user),
         },

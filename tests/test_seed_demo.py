@@ -28,5 +28,8 @@ def test_seed_demo_builds_the_demo_organisation(db: None) -> None:
     # Deterministic and safe to run twice.
     names = list(get_user_model().objects.order_by("username").values_list("username", "last_name"))
     call_command("seed_demo", "--quiet", stdout=StringIO())
-    assert list(get_user_model().objects.order_by("username").values_list("username", "last_name")) == names
+    assert (
+        list(get_user_model().objects.order_by("username").values_list("username", "last_name"))
+        == names
+    )
     assert RubricVersion.objects.count() == 2

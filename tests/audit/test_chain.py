@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterator
 
 import pytest
@@ -17,8 +18,13 @@ from audit.services import record, verify_chain
 @pytest.fixture
 def chain(db: None, hr: object) -> list[AuditEvent]:
     return [
-        record(actor=hr, action=f"test.event.{i}", target_type="test", target_id=i,
-               payload={"before": {"n": i}, "after": {"n": i + 1}})
+        record(
+            actor=hr,
+            action=f"test.event.{i}",
+            target_type="test",
+            target_id=i,
+            payload={"before": {"n": i}, "after": {"n": i + 1}},
+        )
         for i in range(5)
     ]
 
@@ -39,14 +45,16 @@ def tampering() -> Iterator[object]:
 
 def test_events_link_to_their_predecessor(chain: list[AuditEvent]) -> None:
     assert chain[0].prev_hash == GENESIS_HASH
-    for previous, event in zip(chain, chain[1:], strict=False):
+    for previous, event in itertools.pairwise(chain):
         assert event.prev_hash == previous.hash
         assert event.seq == previous.seq + 1
     assert chain[2].actor_repr == "hr-harriet"
     assert verify_chain().ok
 
 
-def test_verify_audit_reports_intact_chain(chain: list[AuditEvent], capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_audit_reports_intact_chain(
+    chain: list[AuditEvent], capsys: pytest.CaptureFixture[str]
+) -> None:
     call_command("verify_audit")
     assert capsys.readouterr().out.strip() == "OK: 5 events, chain intact"
 
@@ -115,17 +123,25 @@ def test_postgres_trigger_refuses_raw_update_and_delete(chain: list[AuditEvent])
         "UPDATE audit_auditevent SET action = 'forged' WHERE seq = 1",
         "DELETE FROM audit_auditevent WHERE seq = 1",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql)
     assert verify_chain().ok
 
 
 def test_payload_is_stored_exactly_as_hashed(db: None) -> None:
     from decimal import Decimal
 
-    event = record(actor=None, action="test.decimal", target_type="t", target_id=1,
-                   payload={"weight": Decimal("25.50"), "when": __import__("datetime").date(2026, 1, 2)})
+    event = record(
+        actor=None,
+        action="test.decimal",
+        target_type="t",
+        target_id=1,
+        payload={"weight": Decimal("25.50"), "when": __import__("datetime").date(2026, 1, 2)},
+    )
     stored = AuditEvent.objects.get(pk=event.pk)
     assert stored.payload == {"weight": "25.50", "when": "2026-01-02"}
     assert stored.actor_repr == "system"

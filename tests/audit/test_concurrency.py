@@ -18,8 +18,12 @@ def test_parallel_writers_keep_one_chain() -> None:
     def write(worker: int) -> None:
         try:
             for i in range(10):
-                record(actor=None, action="test.parallel", target_type="worker",
-                       target_id=f"{worker}-{i}")
+                record(
+                    actor=None,
+                    action="test.parallel",
+                    target_type="worker",
+                    target_id=f"{worker}-{i}",
+                )
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:

@@ -24,8 +24,12 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     dropped = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     base = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env},
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -70,10 +74,12 @@ def test_celery_is_eager_without_redis_and_uses_redis_with_it() -> None:
     )
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    eager = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
-                           capture_output=True, text=True, check=True)
+    eager = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
     assert eager.stdout.split() == ["True", "memory://"]
     env["REDIS_URL"] = "redis://127.0.0.1:6379/5"
-    broker = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
-                            capture_output=True, text=True, check=True)
+    broker = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
     assert broker.stdout.split() == ["False", "redis://127.0.0.1:6379/5"]

@@ -16,12 +16,18 @@ from tests.factories import EngineerFactory, TeamFactory, UserFactory
 def org(db: None) -> dict[str, Any]:
     team, other = TeamFactory(name="Payments"), TeamFactory(name="Search")
     director = UserFactory(username="director", roles=["manager"])
-    manager = EngineerFactory(user=UserFactory(username="mgr", roles=["manager"]), team=team,
-                              manager=director)
+    manager = EngineerFactory(
+        user=UserFactory(username="mgr", roles=["manager"]), team=team, manager=director
+    )
     reports = [EngineerFactory(team=team, manager=manager.user) for _ in range(3)]
     stranger = EngineerFactory(team=other)
-    return {"director": director, "manager": manager, "reports": reports, "stranger": stranger,
-            "hr": UserFactory(username="hr", roles=["hr"])}
+    return {
+        "director": director,
+        "manager": manager,
+        "reports": reports,
+        "stranger": stranger,
+        "hr": UserFactory(username="hr", roles=["hr"]),
+    }
 
 
 def visible(user: Any) -> set[int]:

@@ -44,8 +44,14 @@ def test_version_detail_has_everything(published: RubricVersion, engineer: Any) 
 
 
 def test_score_preview(published: RubricVersion, engineer: Any) -> None:
-    ratings = {"delivery": 5, "technical_quality": 5, "reliability": 1, "collaboration": 5,
-               "mentoring": 3, "scope": 3}
+    ratings = {
+        "delivery": 5,
+        "technical_quality": 5,
+        "reliability": 1,
+        "collaboration": 5,
+        "mentoring": 3,
+        "scope": 3,
+    }
     response = client_for(engineer).post(
         f"{BASE}/versions/1/score-preview/", {"ratings": ratings}, format="json"
     )
@@ -59,15 +65,24 @@ def test_score_preview(published: RubricVersion, engineer: Any) -> None:
     assert body["formula_version"] == "weighted-mean-gated/1"
     term = next(t for t in body["terms"] if t["dimension"] == "delivery")
     assert term == {
-        "dimension": "delivery", "name": "Delivery", "weight": "25.00",
-        "weight_share": "0.2500", "weight_percent": "25.00", "rating": 5,
+        "dimension": "delivery",
+        "name": "Delivery",
+        "weight": "25.00",
+        "weight_share": "0.2500",
+        "weight_percent": "25.00",
+        "rating": 5,
         "contribution": "1.2500",
     }
-    assert body["gates"] == [{
-        "dimension": "reliability", "name": "Reliability", "below": 2, "cap": "3.00",
-        "applied": True,
-        "reason": "Reliability was rated 1, below 2, so the composite is capped at 3.00.",
-    }]
+    assert body["gates"] == [
+        {
+            "dimension": "reliability",
+            "name": "Reliability",
+            "below": 2,
+            "cap": "3.00",
+            "applied": True,
+            "reason": "Reliability was rated 1, below 2, so the composite is capped at 3.00.",
+        }
+    ]
 
 
 @pytest.mark.parametrize(

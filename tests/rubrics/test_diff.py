@@ -6,12 +6,18 @@ from tests.conftest import ladder
 
 def test_diff_between_the_two_ladder_versions() -> None:
     diff = diff_documents(ladder(1), ladder(2))
-    changed = {d["key"]: {c["field"]: (c["from"], c["to"]) for c in d["changes"]}
-               for d in diff["dimensions"]["changed"]}
+    changed = {
+        d["key"]: {c["field"]: (c["from"], c["to"]) for c in d["changes"]}
+        for d in diff["dimensions"]["changed"]
+    }
     assert changed["delivery"] == {"weight": (25, 20)}
-    assert changed["reliability"] == {"weight": (20, 25), "review_cadence": ("half-yearly", "quarterly")}
+    assert changed["reliability"] == {
+        "weight": (20, 25),
+        "review_cadence": ("half-yearly", "quarterly"),
+    }
     assert [(c["dimension"], c["level"]) for c in diff["criteria"]["changed"]] == [
-        ("mentoring", "L4"), ("mentoring", "L5"),
+        ("mentoring", "L4"),
+        ("mentoring", "L5"),
     ]
     assert diff["levels"] == {"added": [], "removed": [], "changed": []}
     assert not diff["unchanged"]

@@ -66,7 +66,9 @@ def test_publish_needs_a_rationale(published: RubricVersion, hr: Any) -> None:
     assert draft.status == Status.DRAFT
 
 
-def test_publishing_retires_the_previous_version(two_versions: tuple[RubricVersion, RubricVersion]) -> None:
+def test_publishing_retires_the_previous_version(
+    two_versions: tuple[RubricVersion, RubricVersion],
+) -> None:
     v1, v2 = two_versions
     assert (v1.status, v2.status) == (Status.RETIRED, Status.PUBLISHED)
     assert v1.retired_at is not None
@@ -76,7 +78,9 @@ def test_publishing_retires_the_previous_version(two_versions: tuple[RubricVersi
     assert "rubrics.version.retired" in actions()
 
 
-def test_linter_problems_block_publishing_and_are_all_listed(published: RubricVersion, hr: Any) -> None:
+def test_linter_problems_block_publishing_and_are_all_listed(
+    published: RubricVersion, hr: Any
+) -> None:
     draft = version_create_draft(actor=hr, rubric=published.rubric)
     document = ladder(1)
     document["dimensions"][0]["weight"] = 200
@@ -113,7 +117,9 @@ def test_second_approver_required_when_the_rubric_says_so(hr: Any, hr2: Any) -> 
 
 
 def test_pending_version_is_frozen_and_can_be_sent_back(hr: Any, hr2: Any) -> None:
-    version = rubric_import(actor=hr, data={**ladder(1), "requires_second_approval": True}, publish=True)
+    version = rubric_import(
+        actor=hr, data={**ladder(1), "requires_second_approval": True}, publish=True
+    )
     with pytest.raises(Conflict):
         version_update(actor=hr, version=version, data=ladder(1))
     with pytest.raises(ValidationFailed):

@@ -71,7 +71,9 @@ def test_every_problem_is_listed_at_once() -> None:
         "dimensions[5]",
     }
     assert "missing for 3" in problems["scale.anchors"]
-    assert "dimensions[4] (mentoring): no criterion for level L3" == problems["dimensions[4].criteria"]
+    assert (
+        problems["dimensions[4].criteria"] == "dimensions[4] (mentoring): no criterion for level L3"
+    )
 
 
 def test_scale_needs_a_midpoint() -> None:

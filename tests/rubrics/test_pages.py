@@ -52,13 +52,18 @@ def test_older_version_and_diff_pages(two_versions: Any, engineer: Any) -> None:
     assert "sponsors them for visible work" in diff
 
 
-@pytest.mark.parametrize("url", [
-    "/rubrics/backend-engineering/?version=2",
-    "/rubrics/backend-engineering/diff/?from=1&to=2",
-    "/rubrics/backend-engineering/?version=abc",
-    "/rubrics/nope/",
-])
-def test_hidden_or_missing_versions_are_404(published: RubricVersion, hr: Any, engineer: Any, url: str) -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/rubrics/backend-engineering/?version=2",
+        "/rubrics/backend-engineering/diff/?from=1&to=2",
+        "/rubrics/backend-engineering/?version=abc",
+        "/rubrics/nope/",
+    ],
+)
+def test_hidden_or_missing_versions_are_404(
+    published: RubricVersion, hr: Any, engineer: Any, url: str
+) -> None:
     version_create_draft(actor=hr, rubric=published.rubric)
     assert signed_in(engineer).get(url).status_code == 404
 

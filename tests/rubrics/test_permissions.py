@@ -26,7 +26,9 @@ def world(published: RubricVersion, hr: Any) -> dict[str, Any]:
     version_create_draft(actor=hr, rubric=published.rubric)
     users: dict[str, Any] = {"anonymous": None, "hr": hr}
     for role in ROLES[1:-1]:
-        users[role] = UserFactory(username=f"perm-{role}", roles=[] if role == "outsider" else [role])
+        users[role] = UserFactory(
+            username=f"perm-{role}", roles=[] if role == "outsider" else [role]
+        )
     return users
 
 
@@ -67,7 +69,9 @@ def call(user: Any, method: str, url: str, data: Any) -> Any:
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "url", "data"), READS)
-def test_published_reads(world: dict[str, Any], role: str, method: str, url: str, data: Any) -> None:
+def test_published_reads(
+    world: dict[str, Any], role: str, method: str, url: str, data: Any
+) -> None:
     response = call(world[role], method, url, data)
     assert response.status_code == (401 if role == "anonymous" else 200)
 
@@ -98,7 +102,9 @@ def test_only_hr_may_change_a_visible_rubric(
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "url", "data"), WRITES_ON_DRAFT)
-def test_writes_on_a_draft(world: dict[str, Any], role: str, method: str, url: str, data: Any) -> None:
+def test_writes_on_a_draft(
+    world: dict[str, Any], role: str, method: str, url: str, data: Any
+) -> None:
     response = call(world[role], method, url, data)
     expected = {"anonymous": 401, "hr": (200, 204)}.get(role, 404)
     assert response.status_code in (expected if isinstance(expected, tuple) else (expected,))
@@ -118,7 +124,9 @@ def test_an_invited_reader_sees_the_draft_but_cannot_change_it(world: dict[str, 
     version_grant_draft_access(actor=world["hr"], version=draft, user=reader)
     reader = type(reader).objects.get(pk=reader.pk)  # fresh permission cache
     assert call(reader, "get", f"{BASE}/versions/2/", None).status_code == 200
-    assert call(reader, "post", f"{BASE}/versions/2/publish/", {"rationale": "x"}).status_code == 403
+    assert (
+        call(reader, "post", f"{BASE}/versions/2/publish/", {"rationale": "x"}).status_code == 403
+    )
     assert call(world["manager"], "get", f"{BASE}/versions/2/", None).status_code == 404
 
 
@@ -168,4 +176,6 @@ def test_version_detail_query_count_does_not_grow_with_content(world: dict[str, 
 
     version_publish(actor=world["hr"], version=version, rationale="Big")
     assert count_queries(user, "/api/rubrics/big/versions/1/") == small <= 8
-    assert count_queries(user, f"{BASE}/changelog/") == count_queries(user, "/api/rubrics/big/changelog/")
+    assert count_queries(user, f"{BASE}/changelog/") == count_queries(
+        user, "/api/rubrics/big/changelog/"
+    )

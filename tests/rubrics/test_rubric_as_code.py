@@ -42,12 +42,16 @@ def test_import_publish_export_round_trip(db: None, tmp_path: Path) -> None:
 def test_second_import_becomes_the_next_version(db: None) -> None:
     for n in (1, 2):
         call_command(
-            "import_rubric", str(LADDERS / f"backend-engineering-v{n}.yaml"), "--publish",
+            "import_rubric",
+            str(LADDERS / f"backend-engineering-v{n}.yaml"),
+            "--publish",
             stdout=StringIO(),
         )
     statuses = dict(RubricVersion.objects.values_list("number", "status"))
     assert statuses == {1: "retired", 2: "published"}
-    assert "weight: 25" in export("backend-engineering", "--version", "2").split("key: reliability")[1]
+    assert (
+        "weight: 25" in export("backend-engineering", "--version", "2").split("key: reliability")[1]
+    )
 
 
 def write(tmp_path: Path, document: Any) -> Path:
@@ -77,7 +81,9 @@ def test_linter_failure_on_publish_writes_nothing(db: None, tmp_path: Path) -> N
     document = load_yaml((LADDERS / "backend-engineering-v1.yaml").read_text())
     document["dimensions"][5]["name"] = "Story points"
     with pytest.raises(CommandError, match=r"dimensions\[5\]: .*story points"):
-        call_command("import_rubric", str(write(tmp_path, document)), "--publish", stdout=StringIO())
+        call_command(
+            "import_rubric", str(write(tmp_path, document)), "--publish", stdout=StringIO()
+        )
     assert Rubric.objects.count() == 0
     assert RubricVersion.objects.count() == 0
     assert AuditEvent.objects.count() == 0
@@ -86,7 +92,9 @@ def test_linter_failure_on_publish_writes_nothing(db: None, tmp_path: Path) -> N
 def test_broken_yaml_names_the_line(db: None, tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("rubric: x\nlevels: [\n  - oops: : :\n")
-    with pytest.raises(CommandError, match=r"document: line 3, column 3: expected the node content"):
+    with pytest.raises(
+        CommandError, match=r"document: line 3, column 3: expected the node content"
+    ):
         call_command("import_rubric", str(path), stdout=StringIO())
 
 
@@ -104,7 +112,9 @@ def test_commands_exit_non_zero_from_the_shell(db: None, tmp_path: Path) -> None
     path = write(tmp_path, {"rubric": "x"})
     result = subprocess.run(
         [sys.executable, "manage.py", "import_rubric", str(path)],
-        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert result.returncode != 0
     assert "scale: is required" in result.stderr

@@ -51,9 +51,7 @@ def test_worked_example_matches_the_readme() -> None:
     readme = README.read_text()
     assert "composite = 3.75" in readme
 
-    gated = compute(
-        dimensions=EXAMPLE, ratings={**EXAMPLE_RATINGS, "reliability": 1}, scale=SCALE
-    )
+    gated = compute(dimensions=EXAMPLE, ratings={**EXAMPLE_RATINGS, "reliability": 1}, scale=SCALE)
     # (80 + 60 + 25 + 75 + 30 + 30) / 100 = 3.00 uncapped; the gate caps at 3.00 anyway,
     # so the README uses the higher-output variant below.
     assert gated.uncapped == Decimal("3.00")
@@ -101,7 +99,9 @@ def test_rounding_is_half_even_and_happens_once() -> None:
 
 def test_unknown_dimension_and_out_of_scale_are_named() -> None:
     with pytest.raises(ScoringError) as excinfo:
-        compute(dimensions=EXAMPLE, ratings={"velocity": 3, "delivery": 9, "scope": "4"}, scale=SCALE)
+        compute(
+            dimensions=EXAMPLE, ratings={"velocity": 3, "delivery": 9, "scope": "4"}, scale=SCALE
+        )
     assert set(excinfo.value.errors) == {"velocity", "delivery", "scope"}
     assert "outside the scale 1–5" in excinfo.value.errors["delivery"]
     assert "unknown dimension" in excinfo.value.errors["velocity"]
@@ -169,7 +169,9 @@ def test_composite_never_decreases_when_one_rating_rises(case: tuple, data: st.D
     assert after >= before
 
 
-@given(scored_rubric(), st.decimals(min_value=Decimal("0.01"), max_value=Decimal("10000"), places=2))
+@given(
+    scored_rubric(), st.decimals(min_value=Decimal("0.01"), max_value=Decimal("10000"), places=2)
+)
 def test_scaling_all_weights_changes_nothing(case: tuple, factor: Decimal) -> None:
     dims, ratings, scale = case
     scaled = [

@@ -14,19 +14,58 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from config.roles import Role
+from reviews.models import Engineer, Team
 from rubrics.document import load_yaml
 from rubrics.models import Rubric
 from rubrics.services import rubric_import
-from reviews.models import Engineer, Team
 
 LADDERS = Path(__file__).resolve().parents[3] / "rubrics" / "ladders"
 DEMO_PASSWORD = "levelset-demo"
 TEAMS = ["Payments", "Platform", "Search", "Mobile", "Data", "Identity"]
-FIRST = ["Ada", "Ben", "Chloe", "Dev", "Elif", "Femi", "Greta", "Hiro", "Ines", "Jon", "Kemi",
-         "Luca", "Maya", "Nils", "Omar", "Priya", "Quinn", "Rosa", "Sami", "Tara"]
-LAST = ["Okafor", "Lindqvist", "Moreau", "Patel", "Yilmaz", "Adeyemi", "Novak", "Tanaka",
-        "García", "Kowalski", "Mensah", "Rossi", "Cohen", "Berg", "Haddad", "Iyer", "Walsh",
-        "Santos", "Kim", "Nguyen"]
+FIRST = [
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elif",
+    "Femi",
+    "Greta",
+    "Hiro",
+    "Ines",
+    "Jon",
+    "Kemi",
+    "Luca",
+    "Maya",
+    "Nils",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tara",
+]
+LAST = [
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Patel",
+    "Yilmaz",
+    "Adeyemi",
+    "Novak",
+    "Tanaka",
+    "García",
+    "Kowalski",
+    "Mensah",
+    "Rossi",
+    "Cohen",
+    "Berg",
+    "Haddad",
+    "Iyer",
+    "Walsh",
+    "Santos",
+    "Kim",
+    "Nguyen",
+]
 LEVELS = ["L3", "L3", "L4", "L4", "L4", "L5", "L3", "L4", "L5", "L6"]
 ENGINEERS_PER_TEAM = 10
 
@@ -48,30 +87,45 @@ class Command(BaseCommand):
         director = self._user("director", "Diane", "Marsh", [groups[Role.MANAGER]])
         Engineer.objects.get_or_create(
             user=director,
-            defaults={"team": self._team("Platform"), "level_code": "L6",
-                      "start_date": datetime.date(2018, 3, 1)},
+            defaults={
+                "team": self._team("Platform"),
+                "level_code": "L6",
+                "start_date": datetime.date(2018, 3, 1),
+            },
         )
         for t, team_name in enumerate(TEAMS):
             team = self._team(team_name)
             manager = self._user(
-                f"manager.{team.slug}", FIRST[(t * 3) % 20], LAST[(t * 7 + 3) % 20],
+                f"manager.{team.slug}",
+                FIRST[(t * 3) % 20],
+                LAST[(t * 7 + 3) % 20],
                 [groups[Role.MANAGER]],
             )
             Engineer.objects.get_or_create(
                 user=manager,
-                defaults={"team": team, "level_code": "L5", "manager": director,
-                          "start_date": datetime.date(2019, 1 + t, 1)},
+                defaults={
+                    "team": team,
+                    "level_code": "L5",
+                    "manager": director,
+                    "start_date": datetime.date(2019, 1 + t, 1),
+                },
             )
             for i in range(ENGINEERS_PER_TEAM):
                 n = t * ENGINEERS_PER_TEAM + i
                 user = self._user(
-                    f"eng{n + 1:02d}", FIRST[n % 20], LAST[(n * 3 + t) % 20],
+                    f"eng{n + 1:02d}",
+                    FIRST[n % 20],
+                    LAST[(n * 3 + t) % 20],
                     [groups[Role.ENGINEER]],
                 )
                 Engineer.objects.get_or_create(
                     user=user,
-                    defaults={"team": team, "level_code": LEVELS[i], "manager": manager,
-                              "start_date": datetime.date(2020 + n % 6, 1 + n % 12, 1 + n % 27)},
+                    defaults={
+                        "team": team,
+                        "level_code": LEVELS[i],
+                        "manager": manager,
+                        "start_date": datetime.date(2020 + n % 6, 1 + n % 12, 1 + n % 27),
+                    },
                 )
         if not Rubric.objects.filter(slug="backend-engineering").exists():
             for name in ("backend-engineering-v1.yaml", "backend-engineering-v2.yaml"):
@@ -94,8 +148,11 @@ class Command(BaseCommand):
     def _user(self, username: str, first: str, last: str, groups: list[Group]) -> Any:
         user, created = get_user_model().objects.get_or_create(
             username=username,
-            defaults={"first_name": first, "last_name": last,
-                      "email": f"{username}@levelset.example"},
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@levelset.example",
+            },
         )
         if created:
             user.password = self.password_hash

@@ -25,7 +25,8 @@ class Command(BaseCommand):
         if number is not None:
             version = versions.filter(number=number).first()
         else:
-            version = versions.published().first() or versions.order_by("-number").first()
+            published = versions.filter(status=RubricVersion.Status.PUBLISHED).first()
+            version = published or versions.order_by("-number").first()
         if version is None:
             which = f"version {number} of " if number is not None else ""
             raise CommandError(f"No {which}rubric {slug!r}.")
