@@ -1,7 +1,8 @@
-"""Who may see an engineer's profile (and, later, the reviews hanging off it).
+"""Who may see and act on engineers and their reviews — the one rule each, used everywhere.
 
 Engineers see themselves; managers their direct reports and, read-only, their skip-levels;
-HR everyone; anyone else nothing.
+HR everyone; anyone else nothing. For reviews, "manager" is the manager recorded on the
+review when the cycle opened, so a later reorg does not move old reviews.
 """
 
 from __future__ import annotations
@@ -24,3 +25,25 @@ def visible_engineers_filter(user: Any) -> Q:
 def can_manage_engineer(user: Any, engineer: Any) -> bool:
     """Direct management (rating, nominating) — skip-level managers may only read."""
     return bool(engineer.manager_id == getattr(user, "pk", None))
+
+
+def visible_reviews_filter(user: Any) -> Q:
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    if is_hr(user):
+        return Q()
+    return Q(engineer__user=user) | Q(manager=user) | Q(manager__engineer__manager=user)
+
+
+def is_review_owner(user: Any, review: Any) -> bool:
+    return bool(review.engineer.user_id == getattr(user, "pk", None))
+
+
+def is_review_manager(user: Any, review: Any) -> bool:
+    """The direct manager recorded on the review: the one person who rates it."""
+    return bool(review.manager_id is not None and review.manager_id == getattr(user, "pk", None))
+
+
+def can_see_manager_ratings(user: Any, review: Any) -> bool:
+    """The engineer sees the manager's ratings once the manager has submitted them."""
+    return not is_review_owner(user, review) or review.manager_has_submitted

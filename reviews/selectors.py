@@ -1,12 +1,25 @@
+"""Read paths for the organisation and reviews: what a given user may see."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from reviews.models import Engineer, Team
-from reviews.permissions import visible_engineers_filter
+from config.roles import is_hr
+from reviews.models import (
+    DimensionRating,
+    Engineer,
+    Evidence,
+    Review,
+    ReviewCycle,
+    ScoreSnapshot,
+    Team,
+    TeamMetrics,
+)
+from reviews.permissions import visible_engineers_filter, visible_reviews_filter
+from rubrics.models import Criterion, Dimension
 
 
 def engineers_for_user(user: Any) -> QuerySet[Engineer]:
@@ -27,3 +40,98 @@ def get_engineer_for_user(user: Any, pk: int | str) -> Engineer:
 def teams_for_user(user: Any) -> QuerySet[Team]:
     visible = engineers_for_user(user).values("team_id")
     return Team.objects.filter(pk__in=visible).order_by("name")
+
+
+def get_team_for_user(user: Any, pk: int | str) -> Team:
+    """A team is visible to HR and to anyone who can see one of its reviews or engineers."""
+    team = Team.objects.filter(pk=pk).first() if str(pk).isdigit() else None
+    if team is None:
+        raise Http404("No such team.")
+    if is_hr(user):
+        return team
+    if (
+        reviews_for_user(user).filter(team=team).exists()
+        or engineers_for_user(user).filter(team=team).exists()
+    ):
+        return team
+    raise Http404("No such team.")
+
+
+def cycles_for_user(user: Any) -> QuerySet[ReviewCycle]:
+    cycles = ReviewCycle.objects.select_related("rubric_version__rubric")
+    if is_hr(user):
+        return cycles
+    visible = Review.objects.filter(visible_reviews_filter(user)).values("cycle_id")
+    return cycles.filter(pk__in=visible)
+
+
+def get_cycle_for_user(user: Any, pk: int | str) -> ReviewCycle:
+    cycle = cycles_for_user(user).filter(pk=pk).first() if str(pk).isdigit() else None
+    if cycle is None:
+        raise Http404("No such cycle.")
+    return cycle
+
+
+def reviews_for_user(user: Any) -> QuerySet[Review]:
+    """Reviews the user may see, annotated with their evidence count, for lists."""
+    return (
+        Review.objects.filter(visible_reviews_filter(user))
+        .select_related("cycle", "engineer__user", "team", "manager")
+        .annotate(evidence_count=Count("evidence", filter=Q(evidence__withdrawn_at__isnull=True)))
+        .prefetch_related("ratings")
+        .order_by("cycle_id", "team__name", "engineer__user__last_name", "pk")
+    )
+
+
+def with_detail(queryset: QuerySet[Review]) -> QuerySet[Review]:
+    """Everything one review's page, score or API detail needs, in a fixed number of queries."""
+    return queryset.select_related(
+        "cycle__rubric_version__rubric",
+        "cycle__rubric_version__scale",
+        "engineer__user",
+        "team",
+        "manager",
+    ).prefetch_related(
+        "ratings",
+        Prefetch("evidence", queryset=Evidence.objects.order_by("-occurred_on", "pk")),
+        "cycle__rubric_version__levels",
+        Prefetch(
+            "cycle__rubric_version__dimensions",
+            queryset=Dimension.objects.order_by("order").prefetch_related(
+                Prefetch("criteria", queryset=Criterion.objects.select_related("level"))
+            ),
+        ),
+    )
+
+
+def get_review_for_user(user: Any, pk: int | str) -> Review:
+    """The review, or 404 both when it is missing and when the user may not see it."""
+    if not str(pk).isdigit():
+        raise Http404("No such review.")
+    review = with_detail(Review.objects.filter(visible_reviews_filter(user))).filter(pk=pk).first()
+    if review is None:
+        raise Http404("No such review.")
+    return review
+
+
+def ratings_by_key(review: Review) -> dict[str, DimensionRating]:
+    return {r.dimension_key: r for r in review.ratings.all()}
+
+
+def evidence_counts(review: Review) -> dict[str, int]:
+    """Active evidence items tagged to each dimension key."""
+    counts: dict[str, int] = {}
+    for item in review.evidence.all():
+        if item.withdrawn_at is None:
+            for key in item.dimensions:
+                counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def latest_snapshot(review: Review) -> ScoreSnapshot | None:
+    return review.snapshots.order_by("-created_at", "-pk").first()
+
+
+def team_metrics(team: Team, cycle: ReviewCycle | None = None) -> QuerySet[TeamMetrics]:
+    metrics = TeamMetrics.objects.filter(team=team).select_related("cycle", "team")
+    return metrics.filter(cycle=cycle) if cycle is not None else metrics

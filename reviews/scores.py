@@ -1,0 +1,84 @@
+"""How a review's score is built: the scoring engine applied to a review, plus the context an
+engineer needs to read it (self rating, evidence count, the level's criteria)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reviews.models import Review
+from reviews.permissions import can_see_manager_ratings
+from reviews.selectors import evidence_counts, ratings_by_key
+from rubrics.scoring import Breakdown, compute
+
+
+def manager_ratings(review: Review) -> dict[str, int]:
+    return {
+        key: rating.manager_rating
+        for key, rating in ratings_by_key(review).items()
+        if rating.manager_rating is not None
+    }
+
+
+def self_ratings(review: Review) -> dict[str, int]:
+    return {
+        key: rating.self_rating
+        for key, rating in ratings_by_key(review).items()
+        if rating.self_rating is not None
+    }
+
+
+def score(review: Review, ratings: Mapping[str, Any]) -> Breakdown:
+    version = review.cycle.rubric_version
+    return compute(
+        dimensions=version.dimension_specs(),
+        ratings=ratings,
+        scale=version.scale_spec(),
+        rubric_version=version.number,
+    )
+
+
+def score_payload(
+    review: Review, *, viewer: Any, what_if: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The breakdown as the API and the score page show it.
+
+    The composite is built from the manager's ratings once the viewer may see them; before
+    that, from the engineer's own ratings, labelled as a self-assessment.
+    """
+    if what_if is not None:
+        basis, ratings = "what_if", dict(what_if)
+    elif can_see_manager_ratings(viewer, review) and manager_ratings(review):
+        basis, ratings = "manager", manager_ratings(review)
+    else:
+        basis, ratings = "self", self_ratings(review)
+    breakdown = score(review, ratings).as_dict()
+
+    version = review.cycle.rubric_version
+    level = next((lv for lv in version.levels.all() if lv.code == review.level_code), None)
+    stored = ratings_by_key(review)
+    counts = evidence_counts(review)
+    show_manager = can_see_manager_ratings(viewer, review)
+    criteria = {
+        d.key: next((c.text for c in d.criteria.all() if level and c.level_id == level.pk), "")
+        for d in version.dimensions.all()
+    }
+    for term in breakdown["terms"]:
+        key = term["dimension"]
+        rating = stored.get(key)
+        term["self_rating"] = rating.self_rating if rating else None
+        term["manager_rating"] = rating.manager_rating if rating and show_manager else None
+        term["evidence_count"] = counts.get(key, 0)
+        term["criteria"] = criteria.get(key, "")
+    breakdown.update(
+        review=review.pk,
+        basis=basis,
+        level=review.level_code,
+        rubric=version.rubric.slug,
+        explanation=(
+            "Advisory: a calibration input, never the final answer. composite = Σ(weight × "
+            "rating) ÷ Σ weight over the rated dimensions; a triggered gate caps it; rounded "
+            "once, half-to-even, to 2 places."
+        ),
+    )
+    return breakdown
