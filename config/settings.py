@@ -7,6 +7,7 @@ then provide SECRET_KEY and ALLOWED_HOSTS; it refuses to start otherwise.
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -95,7 +96,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
     # A file, not memory, so tests can use threads and subprocesses against the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-levelset.sqlite3")}
+    # Per process, so two test runs on one machine never share (and clobber) a file.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-levelset-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

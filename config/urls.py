@@ -15,6 +15,7 @@ urlpatterns = [
     path("rubrics/", include("rubrics.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("rubrics.api_urls")),
+    path("api/", include("reviews.api_urls")),
     path("api/me/", MeView.as_view(), name="api-me"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -47,3 +47,7 @@ def is_review_manager(user: Any, review: Any) -> bool:
 def can_see_manager_ratings(user: Any, review: Any) -> bool:
     """The engineer sees the manager's ratings once the manager has submitted them."""
     return not is_review_owner(user, review) or review.manager_has_submitted
+
+
+def can_manage_cycles(user: Any) -> bool:
+    return is_hr(user)

@@ -12,7 +12,14 @@ from tests.factories import EngineerFactory, TeamFactory, UserFactory
 
 ALL_MIDPOINT = {
     key: {"rating": 3}
-    for key in ("delivery", "technical_quality", "reliability", "collaboration", "mentoring", "scope")
+    for key in (
+        "delivery",
+        "technical_quality",
+        "reliability",
+        "collaboration",
+        "mentoring",
+        "scope",
+    )
 }
 
 

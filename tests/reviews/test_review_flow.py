@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from audit.models import AuditEvent
@@ -56,8 +54,11 @@ def test_late_joiner(org: Org) -> None:
 def test_evidence_add_normalises_infers_and_refuses_duplicates(org: Org) -> None:
     review = org.review(org.engineer)
     item = evidence_add(
-        actor=org.engineer, review=review, url=" HTTPS://GitHub.com/acme/pay/pull/42 ",
-        dimensions=["reliability", "delivery"], contribution="Wrote the retry logic.",
+        actor=org.engineer,
+        review=review,
+        url=" HTTPS://GitHub.com/acme/pay/pull/42 ",
+        dimensions=["reliability", "delivery"],
+        contribution="Wrote the retry logic.",
     )
     assert item.url == "https://github.com/acme/pay/pull/42"
     assert item.kind == "pull_request"
@@ -69,7 +70,9 @@ def test_evidence_add_normalises_infers_and_refuses_duplicates(org: Org) -> None
         evidence_add(actor=org.engineer, review=review, url="javascript:alert(1)")
     assert "url" in excinfo.value.errors
     with pytest.raises(ValidationFailed, match="Unknown dimension velocity"):
-        evidence_add(actor=org.engineer, review=review, url="https://x.example/a", dimensions=["velocity"])
+        evidence_add(
+            actor=org.engineer, review=review, url="https://x.example/a", dimensions=["velocity"]
+        )
     assert review.evidence.count() == 1
 
 
@@ -84,11 +87,17 @@ def test_paste_accepts_and_refuses_line_by_line(org: Org) -> None:
     review = org.review(org.engineer)
     evidence_add(actor=org.engineer, review=review, url="https://wiki.acme.io/postmortems/a")
     results = evidence_paste(
-        actor=org.engineer, review=review,
+        actor=org.engineer,
+        review=review,
         text="https://github.com/acme/pay/pull/7\nfile:///etc/passwd\n"
-             "https://wiki.acme.io/postmortems/a\nhttps://docs.google.com/document/d/x\n",
+        "https://wiki.acme.io/postmortems/a\nhttps://docs.google.com/document/d/x\n",
     )
-    assert [(r["line"], r["accepted"]) for r in results] == [(1, True), (2, False), (3, False), (4, True)]
+    assert [(r["line"], r["accepted"]) for r in results] == [
+        (1, True),
+        (2, False),
+        (3, False),
+        (4, True),
+    ]
     assert "not file:" in results[1]["error"]
     assert results[2]["error"] == "Already evidence on this review."
     kinds = sorted(review.evidence.values_list("kind", flat=True))
@@ -110,16 +119,23 @@ def test_self_review_submit_needs_every_dimension(org: Org) -> None:
 def test_invalid_rating_values(org: Org) -> None:
     review = org.review(org.engineer)
     with pytest.raises(ValidationFailed) as excinfo:
-        rating_set_self(actor=org.engineer, review=review,
-                        ratings={"delivery": {"rating": 9}, "velocity": {"rating": 3}})
+        rating_set_self(
+            actor=org.engineer,
+            review=review,
+            ratings={"delivery": {"rating": 9}, "velocity": {"rating": 3}},
+        )
     assert set(excinfo.value.errors) == {"ratings.delivery", "ratings.velocity"}
     assert not review.ratings.exists()
 
 
 def submitted(org: Org) -> Review:
     review = org.review(org.engineer)
-    evidence_add(actor=org.engineer, review=review, url="https://github.com/acme/pay/pull/1",
-                 dimensions=["delivery"])
+    evidence_add(
+        actor=org.engineer,
+        review=review,
+        url="https://github.com/acme/pay/pull/1",
+        dimensions=["delivery"],
+    )
     rating_set_self(actor=org.engineer, review=review, ratings=ALL_MIDPOINT)
     review = review_submit_self(actor=org.engineer, review=review)
     org.advance("manager_review")
@@ -129,27 +145,41 @@ def submitted(org: Org) -> Review:
 def test_manager_evidence_rule_names_each_dimension(org: Org) -> None:
     review = submitted(org)
     with pytest.raises(ValidationFailed) as excinfo:
-        rating_set_manager(actor=org.manager, review=review, ratings={
-            "delivery": {"rating": 5},                       # evidence yes, justification no
-            "reliability": {"rating": 1, "justification": "Two outages"},  # no evidence
-            "mentoring": {"rating": 4, "justification": "Great"},          # no evidence
-            "scope": {"rating": 3},                          # midpoint: nothing needed
-        })
+        rating_set_manager(
+            actor=org.manager,
+            review=review,
+            ratings={
+                "delivery": {"rating": 5},  # evidence yes, justification no
+                "reliability": {"rating": 1, "justification": "Two outages"},  # no evidence
+                "mentoring": {"rating": 4, "justification": "Great"},  # no evidence
+                "scope": {"rating": 3},  # midpoint: nothing needed
+            },
+        )
     errors = excinfo.value.errors
     assert set(errors) == {"ratings.delivery", "ratings.reliability", "ratings.mentoring"}
     assert errors["ratings.delivery"] == [
         "Delivery rated 5, away from the midpoint 3, needs a justification"
     ]
-    assert "an evidence item tagged to Reliability or a counterexample" in errors["ratings.reliability"][0]
+    assert (
+        "an evidence item tagged to Reliability or a counterexample"
+        in errors["ratings.reliability"][0]
+    )
     assert "an evidence item tagged to Mentoring" in errors["ratings.mentoring"][0]
     assert not ScoreSnapshot.objects.exists()
 
     # A counterexample satisfies the rule for a low rating; evidence does for a high one.
-    review = rating_set_manager(actor=org.manager, review=review, ratings={
-        "delivery": {"rating": 5, "justification": "Shipped the ledger rewrite"},
-        "reliability": {"rating": 1, "justification": "Two outages",
-                        "counterexample": "Skipped the rollback drill twice"},
-    })
+    review = rating_set_manager(
+        actor=org.manager,
+        review=review,
+        ratings={
+            "delivery": {"rating": 5, "justification": "Shipped the ledger rewrite"},
+            "reliability": {
+                "rating": 1,
+                "justification": "Two outages",
+                "counterexample": "Skipped the rollback drill twice",
+            },
+        },
+    )
     snapshot = ScoreSnapshot.objects.get()
     # (25·5 + 20·1) / 45 = 3.22…, capped by the reliability gate at 3.00
     assert snapshot.composite == 3
@@ -189,9 +219,11 @@ def test_full_flow_with_return_and_audit(org: Org) -> None:
     review = review_acknowledge(actor=org.engineer, review=review)
     assert review.state == State.ACKNOWLEDGED
     transitions = list(
-        AuditEvent.objects.filter(target_type="reviews.review", target_id=str(review.pk),
-                                  action__startswith="reviews.review.")
-        .values_list("action", "payload__after__state")
+        AuditEvent.objects.filter(
+            target_type="reviews.review",
+            target_id=str(review.pk),
+            action__startswith="reviews.review.",
+        ).values_list("action", "payload__after__state")
     )
     assert transitions == [
         ("reviews.review.self_submitted", "self_submitted"),
@@ -228,12 +260,25 @@ def test_snapshot_recomputes_identically_after_the_rubric_changes(org: Org) -> N
     from tests.conftest import ladder
 
     review = submitted(org)
-    rating_set_manager(actor=org.manager, review=review, ratings={
-        **ALL_MIDPOINT, "delivery": {"rating": 4, "justification": "Ledger", }})
+    rating_set_manager(
+        actor=org.manager,
+        review=review,
+        ratings={
+            **ALL_MIDPOINT,
+            "delivery": {
+                "rating": 4,
+                "justification": "Ledger",
+            },
+        },
+    )
     snapshot = ScoreSnapshot.objects.get()
     rubric_import(actor=org.hr, data=ladder(2), publish=True)  # weights change in v2
     version = with_content(RubricVersion.objects.all()).get(pk=snapshot.rubric_version_id)
-    again = compute(dimensions=version.dimension_specs(), ratings=snapshot.ratings,
-                    scale=version.scale_spec(), rubric_version=version.number)
+    again = compute(
+        dimensions=version.dimension_specs(),
+        ratings=snapshot.ratings,
+        scale=version.scale_spec(),
+        rubric_version=version.number,
+    )
     assert again.as_dict() == snapshot.breakdown
     assert snapshot.composite == again.composite

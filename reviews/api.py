@@ -1,0 +1,463 @@
+"""Reviews API: thin views — input serializer, access helper, one service, output serializer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import Forbidden, ValidationFailed
+from reviews import selectors, services
+from reviews.evidence import EvidenceKind
+from reviews.models import Evidence, Review, ReviewCycle, TeamMetrics
+from reviews.permissions import can_manage_cycles, can_see_manager_ratings
+from reviews.scores import score_payload
+from rubrics.scoring import ScoringError
+
+# ---- output --------------------------------------------------------------------------------
+
+
+class CycleSerializer(serializers.ModelSerializer):
+    rubric = serializers.CharField(source="rubric_version.rubric.slug")
+    rubric_version = serializers.IntegerField(source="rubric_version.number")
+
+    class Meta:
+        model = ReviewCycle
+        fields = [
+            "id",
+            "name",
+            "phase",
+            "rubric",
+            "rubric_version",
+            "self_review_ends",
+            "manager_review_ends",
+            "calibration_ends",
+            "finalisation_ends",
+            "opened_at",
+        ]
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    withdrawn = serializers.BooleanField(source="is_withdrawn")
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id",
+            "kind",
+            "url",
+            "title",
+            "occurred_on",
+            "contribution",
+            "dimensions",
+            "created_at",
+            "withdrawn",
+            "withdrawn_reason",
+        ]
+
+
+def _person(user: Any) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"username": user.get_username(), "name": user.get_full_name()}
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    engineer = serializers.SerializerMethodField()
+    team = serializers.SerializerMethodField()
+    manager = serializers.SerializerMethodField()
+    level = serializers.CharField(source="level_code")
+    cycle = serializers.IntegerField(source="cycle_id")
+    evidence_count = serializers.SerializerMethodField()
+    ratings = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "cycle",
+            "engineer",
+            "team",
+            "level",
+            "manager",
+            "state",
+            "version",
+            "evidence_count",
+            "ratings",
+            "self_submitted_at",
+            "manager_submitted_at",
+            "finalized_at",
+            "acknowledged_at",
+        ]
+
+    def get_engineer(self, review: Review) -> dict[str, Any] | None:
+        return {"id": review.engineer_id, **(_person(review.engineer.user) or {})}
+
+    def get_team(self, review: Review) -> dict[str, Any]:
+        return {"id": review.team_id, "name": review.team.name}
+
+    def get_manager(self, review: Review) -> dict[str, Any] | None:
+        return _person(review.manager)
+
+    def get_evidence_count(self, review: Review) -> int:
+        annotated = getattr(review, "evidence_count", None)
+        if annotated is not None:
+            return int(annotated)
+        return sum(1 for e in review.evidence.all() if e.withdrawn_at is None)
+
+    def get_ratings(self, review: Review) -> list[dict[str, Any]]:
+        show_manager = can_see_manager_ratings(self.context["request"].user, review)
+        detailed = self.context.get("detailed", False)
+        out = []
+        for rating in review.ratings.all():
+            entry: dict[str, Any] = {
+                "dimension": rating.dimension_key,
+                "self_rating": rating.self_rating,
+                "manager_rating": rating.manager_rating if show_manager else None,
+            }
+            if detailed:
+                entry["self_justification"] = rating.self_justification
+                entry["manager_justification"] = (
+                    rating.manager_justification if show_manager else ""
+                )
+                entry["counterexample"] = rating.counterexample if show_manager else ""
+            out.append(entry)
+        return out
+
+
+class ReviewDetailSerializer(ReviewSerializer):
+    evidence = EvidenceSerializer(many=True)
+    allowed_now = serializers.SerializerMethodField()
+
+    class Meta(ReviewSerializer.Meta):
+        fields = [*ReviewSerializer.Meta.fields, "evidence", "allowed_now"]
+
+    def get_allowed_now(self, review: Review) -> str:
+        return services.allowed_now(review)
+
+
+class TeamMetricsSerializer(serializers.ModelSerializer):
+    cycle = serializers.CharField(source="cycle.name")
+    cycle_id = serializers.IntegerField()
+
+    class Meta:
+        model = TeamMetrics
+        fields = [
+            "cycle_id",
+            "cycle",
+            "deployment_frequency",
+            "deployment_frequency_unit",
+            "lead_time",
+            "lead_time_unit",
+            "change_failure_rate",
+            "time_to_restore",
+            "time_to_restore_unit",
+        ]
+
+
+# ---- input ---------------------------------------------------------------------------------
+
+
+class CycleInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    rubric = serializers.SlugField()
+    rubric_version = serializers.IntegerField()
+    self_review_ends = serializers.DateField()
+    manager_review_ends = serializers.DateField()
+    calibration_ends = serializers.DateField()
+    finalisation_ends = serializers.DateField()
+
+
+class EngineerInput(serializers.Serializer):
+    engineer = serializers.IntegerField()
+
+
+class EvidenceInput(serializers.Serializer):
+    url = serializers.CharField(max_length=4000)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices, required=False, allow_null=True)
+    occurred_on = serializers.DateField(required=False, allow_null=True)
+    contribution = serializers.CharField(required=False, allow_blank=True, default="")
+    dimensions = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+
+
+class EvidenceUpdateInput(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices, required=False)
+    occurred_on = serializers.DateField(required=False, allow_null=True)
+    contribution = serializers.CharField(required=False, allow_blank=True)
+    dimensions = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class PasteInput(serializers.Serializer):
+    text = serializers.CharField(
+        error_messages={"blank": "Paste at least one link, one per line."}, trim_whitespace=False
+    )
+
+
+class RatingEntry(serializers.Serializer):
+    rating = serializers.IntegerField(allow_null=True, required=False)
+    justification = serializers.CharField(allow_blank=True, required=False, default="")
+    counterexample = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class ReviewRatingsInput(serializers.Serializer):
+    ratings = serializers.DictField(child=RatingEntry(), allow_empty=False)
+
+
+class ReviewReasonInput(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class WhatIfInput(serializers.Serializer):
+    ratings = serializers.DictField(child=serializers.JSONField(), allow_empty=False)
+
+
+def _valid(
+    serializer_class: type[serializers.Serializer], request: Request, partial: bool = False
+) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _detail(request: Request, review: Review, code: int = status.HTTP_200_OK) -> Response:
+    review = selectors.get_review_for_user(request.user, review.pk)
+    data = ReviewDetailSerializer(review, context={"request": request, "detailed": True}).data
+    return Response(data, status=code, headers={"ETag": f'"{review.version}"'})
+
+
+# ---- cycles --------------------------------------------------------------------------------
+
+
+class CycleListView(APIView):
+    @extend_schema(responses=CycleSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(CycleSerializer(selectors.cycles_for_user(request.user), many=True).data)
+
+    @extend_schema(request=CycleInput, responses={201: CycleSerializer})
+    def post(self, request: Request) -> Response:
+        from rubrics.models import RubricVersion
+
+        if not can_manage_cycles(request.user):  # before validation: say "not yours" first
+            raise Forbidden("Only HR can create review cycles.")
+        data = _valid(CycleInput, request)
+        version = RubricVersion.objects.filter(
+            rubric__slug=data.pop("rubric"), number=data.pop("rubric_version")
+        ).first()
+        if version is None:
+            raise ValidationFailed(
+                "No such rubric version.", errors={"rubric_version": ["not found"]}
+            )
+        cycle = services.cycle_create(actor=request.user, rubric_version=version, **data)
+        return Response(CycleSerializer(cycle).data, status=status.HTTP_201_CREATED)
+
+
+class CycleOpenView(APIView):
+    @extend_schema(request=None, responses=CycleSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        cycle = selectors.get_cycle_for_user(request.user, pk)
+        return Response(CycleSerializer(services.cycle_open(actor=request.user, cycle=cycle)).data)
+
+
+class CycleAdvanceView(APIView):
+    @extend_schema(request=None, responses=CycleSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        cycle = selectors.get_cycle_for_user(request.user, pk)
+        return Response(
+            CycleSerializer(services.cycle_advance(actor=request.user, cycle=cycle)).data
+        )
+
+
+class CycleAddEngineerView(APIView):
+    @extend_schema(request=EngineerInput, responses={201: ReviewDetailSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(EngineerInput, request)
+        cycle = selectors.get_cycle_for_user(request.user, pk)
+        engineer = selectors.get_engineer_for_user(request.user, data["engineer"])
+        review = services.cycle_add_engineer(actor=request.user, cycle=cycle, engineer=engineer)
+        return _detail(request, review, status.HTTP_201_CREATED)
+
+
+class CycleRecomputeView(APIView):
+    @extend_schema(request=None, responses={202: inline_serializer("Queued", fields={})})
+    def post(self, request: Request, pk: int) -> Response:
+        from reviews.tasks import recompute_cycle_scores
+
+        cycle = selectors.get_cycle_for_user(request.user, pk)
+        if not can_manage_cycles(request.user):
+            raise Forbidden("Only HR can recompute scores.")
+        result = recompute_cycle_scores.delay(cycle.pk, request.user.pk)
+        return Response({"task": result.id}, status=status.HTTP_202_ACCEPTED)
+
+
+# ---- reviews -------------------------------------------------------------------------------
+
+
+class ReviewFilter(django_filters.FilterSet):
+    cycle = django_filters.NumberFilter(field_name="cycle_id")
+    team = django_filters.NumberFilter(field_name="team_id")
+    state = django_filters.ChoiceFilter(choices=Review.State.choices)
+
+    class Meta:
+        model = Review
+        fields = ["cycle", "team", "state"]
+
+
+class ReviewListView(generics.ListAPIView):
+    serializer_class = ReviewSerializer
+    filterset_class = ReviewFilter
+
+    def get_queryset(self) -> Any:
+        return selectors.reviews_for_user(self.request.user)
+
+
+class ReviewDetailView(APIView):
+    @extend_schema(responses=ReviewDetailSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return _detail(request, selectors.get_review_for_user(request.user, pk))
+
+
+class EvidenceListView(APIView):
+    @extend_schema(responses=EvidenceSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        review = selectors.get_review_for_user(request.user, pk)
+        return Response(EvidenceSerializer(review.evidence.all(), many=True).data)
+
+    @extend_schema(request=EvidenceInput, responses={201: EvidenceSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(EvidenceInput, request)
+        review = selectors.get_review_for_user(request.user, pk)
+        item = services.evidence_add(actor=request.user, review=review, **data)
+        return Response(EvidenceSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class EvidencePasteView(APIView):
+    @extend_schema(request=PasteInput, responses=inline_serializer("PasteResult", fields={}))
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(PasteInput, request)
+        review = selectors.get_review_for_user(request.user, pk)
+        results = services.evidence_paste(actor=request.user, review=review, text=data["text"])
+        accepted = sum(1 for r in results if r["accepted"])
+        return Response(
+            {"accepted": accepted, "refused": len(results) - accepted, "lines": results},
+            status=status.HTTP_201_CREATED if accepted else status.HTTP_400_BAD_REQUEST,
+        )
+
+
+def _evidence_for(request: Request, pk: int, evidence_pk: int) -> Evidence:
+    review = selectors.get_review_for_user(request.user, pk)
+    item = next((e for e in review.evidence.all() if e.pk == int(evidence_pk)), None)
+    if item is None:
+        from django.http import Http404
+
+        raise Http404("No such evidence.")
+    return item
+
+
+class EvidenceDetailView(APIView):
+    @extend_schema(request=EvidenceUpdateInput, responses=EvidenceSerializer)
+    def patch(self, request: Request, pk: int, evidence_pk: int) -> Response:
+        data = _valid(EvidenceUpdateInput, request, partial=True)
+        item = _evidence_for(request, pk, evidence_pk)
+        item = services.evidence_update(actor=request.user, evidence=item, **data)
+        return Response(EvidenceSerializer(item).data)
+
+
+class EvidenceWithdrawView(APIView):
+    @extend_schema(request=ReviewReasonInput, responses=EvidenceSerializer)
+    def post(self, request: Request, pk: int, evidence_pk: int) -> Response:
+        data = _valid(ReviewReasonInput, request)
+        item = _evidence_for(request, pk, evidence_pk)
+        item = services.evidence_withdraw(actor=request.user, evidence=item, reason=data["reason"])
+        return Response(EvidenceSerializer(item).data)
+
+
+class SelfRatingsView(APIView):
+    @extend_schema(request=ReviewRatingsInput, responses=ReviewDetailSerializer)
+    def put(self, request: Request, pk: int) -> Response:
+        data = _valid(ReviewRatingsInput, request)
+        review = selectors.get_review_for_user(request.user, pk)
+        review = services.rating_set_self(
+            actor=request.user, review=review, ratings=data["ratings"]
+        )
+        return _detail(request, review)
+
+
+class ManagerRatingsView(APIView):
+    @extend_schema(request=ReviewRatingsInput, responses=ReviewDetailSerializer)
+    def put(self, request: Request, pk: int) -> Response:
+        data = _valid(ReviewRatingsInput, request)
+        review = selectors.get_review_for_user(request.user, pk)
+        review = services.rating_set_manager(
+            actor=request.user, review=review, ratings=data["ratings"]
+        )
+        return _detail(request, review)
+
+
+def _transition(service: Any, with_reason: bool = False) -> type[APIView]:
+    class TransitionView(APIView):
+        @extend_schema(
+            request=ReviewReasonInput if with_reason else None, responses=ReviewDetailSerializer
+        )
+        def post(self, request: Request, pk: int) -> Response:
+            review = selectors.get_review_for_user(request.user, pk)
+            kwargs = {"reason": _valid(ReviewReasonInput, request)["reason"]} if with_reason else {}
+            review = service(actor=request.user, review=review, **kwargs)
+            return _detail(request, review)
+
+    TransitionView.__name__ = f"{service.__name__.title().replace('_', '')}View"
+    return TransitionView
+
+
+SubmitSelfView = _transition(services.review_submit_self)
+ReturnView = _transition(services.review_return, with_reason=True)
+SubmitManagerView = _transition(services.review_submit_manager)
+FinalizeView = _transition(services.review_finalize)
+AcknowledgeView = _transition(services.review_acknowledge)
+
+
+class ScoreView(APIView):
+    @extend_schema(responses=inline_serializer("ReviewScore", fields={}))
+    def get(self, request: Request, pk: int) -> Response:
+        review = selectors.get_review_for_user(request.user, pk)
+        return Response(score_payload(review, viewer=request.user))
+
+
+class WhatIfView(APIView):
+    @extend_schema(request=WhatIfInput, responses=inline_serializer("ReviewWhatIf", fields={}))
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(WhatIfInput, request)
+        review = selectors.get_review_for_user(request.user, pk)
+        try:
+            payload = score_payload(review, viewer=request.user, what_if=data["ratings"])
+        except ScoringError as exc:
+            errors = {f"ratings.{key}": [message] for key, message in exc.errors.items()}
+            raise ValidationFailed(str(exc), errors=errors) from None
+        return Response(payload)
+
+
+class TeamMetricsView(APIView):
+    @extend_schema(responses=TeamMetricsSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        team = selectors.get_team_for_user(request.user, pk)
+        cycle = request.query_params.get("cycle")
+        metrics = selectors.team_metrics(team)
+        if cycle:
+            if not cycle.isdigit():
+                raise ValidationFailed(
+                    "cycle must be a cycle id.", errors={"cycle": ["must be a number"]}
+                )
+            metrics = metrics.filter(cycle_id=int(cycle))
+        return Response(
+            {
+                "team": {"id": team.pk, "name": team.name},
+                "note": "Team-level context. Never an input to an individual's score.",
+                "metrics": TeamMetricsSerializer(metrics, many=True).data,
+            }
+        )
