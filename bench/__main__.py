@@ -1,5 +1,6 @@
 """Benchmarks: `make bench` prints each figure. Runs against a throw-away SQLite database
-(or DATABASE_URL if set) seeded with the demo organisation."""
+(or DATABASE_URL if set) seeded with the demo organisation. The review benchmarks, with
+their targets, are in bench/reviews.py."""
 
 from __future__ import annotations
 
@@ -7,30 +8,12 @@ import os
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def timed(fn: Callable[[], object], runs: int) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
-
-
-def report(name: str, samples: list[float], extra: str = "") -> None:
-    samples = sorted(samples)
-    p95 = samples[int(len(samples) * 0.95) - 1]
-    print(
-        f"{name:<48} median {statistics.median(samples):8.3f} ms   p95 {p95:8.3f} ms"
-        f"   n={len(samples)}{extra}"
-    )
+from bench.measure import count_queries, report, timed  # noqa: E402
 
 
 def main() -> None:
@@ -88,16 +71,14 @@ def main() -> None:
             ),
         ),
     ]:
-        queries: list[str] = []
-
-        def count(execute, sql, params, many, context, queries=queries):  # type: ignore[no-untyped-def]
-            queries.append(sql)
-            return execute(sql, params, many, context)
-
-        with connection.execute_wrapper(count):
+        with count_queries() as queries:
             response = call()
         assert response.status_code == 200, response.status_code
         report(name, timed(call, 200), f"   {len(queries)} queries")
+
+    from bench import reviews
+
+    reviews.main()
 
 
 if __name__ == "__main__":

@@ -9,10 +9,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from config.api import MeView
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="rubrics:list", permanent=False), name="home"),
+    path("", RedirectView.as_view(pattern_name="reviews:list", permanent=False), name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("rubrics/", include("rubrics.urls")),
+    path("reviews/", include("reviews.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("rubrics.api_urls")),
     path("api/", include("reviews.api_urls")),

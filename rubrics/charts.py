@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pygal
 from pygal.style import Style
@@ -24,7 +25,7 @@ LEVELSET_STYLE = Style(
 )
 
 
-def _config(title: str, height: int) -> dict[str, object]:
+def chart_config(title: str, height: int) -> dict[str, Any]:
     # js=[]: no tooltip script from a CDN; the chart must render with no network at all.
     return {
         "title": title,
@@ -45,7 +46,7 @@ def weights_chart(version: RubricVersion) -> str:
     total = sum((d.weight for d in dimensions), Decimal(0)) or Decimal(1)
     shares = [float(d.weight / total * 100) for d in dimensions]
     chart = pygal.HorizontalBar(
-        **_config(f"Weights, v{version.number} (% of total)", 80 + 42 * len(dimensions)),
+        **chart_config(f"Weights, v{version.number} (% of total)", 80 + 42 * len(dimensions)),
         value_formatter=lambda v: f"{v:.1f}%",
         range=(0, max(50, *shares) if shares else 50),
     )

@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
 from audit.services import verify_chain
-from reviews.models import Engineer, Team
+from reviews.models import Engineer, Evidence, Review, ScoreSnapshot, Team, TeamMetrics
 from rubrics.models import RubricVersion
 
 
@@ -23,6 +23,13 @@ def test_seed_demo_builds_the_demo_organisation(db: None) -> None:
     statuses = dict(RubricVersion.objects.values_list("number", "status"))
     assert statuses == {1: "retired", 2: "published"}
     assert verify_chain().ok
+    states = set(Review.objects.filter(cycle__name="2026 H2").values_list("state", flat=True))
+    assert states == {"draft", "self_submitted", "manager_submitted"}
+    past = set(Review.objects.filter(cycle__name="2026 H1").values_list("state", flat=True))
+    assert past == {"finalized", "acknowledged"}
+    assert Evidence.objects.filter(review__cycle__name="2026 H2").count() >= 100
+    assert TeamMetrics.objects.count() == 12
+    assert ScoreSnapshot.objects.exists()
     assert authenticate(username="eng01", password="levelset-demo") is not None
 
     # Deterministic and safe to run twice.

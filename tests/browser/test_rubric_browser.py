@@ -16,7 +16,8 @@ def test_engineer_reads_the_ladder_chart_and_changelog(
     page: Any, live_server: Any, two_versions: Any, engineer: Any, artifacts_dir: Path
 ) -> None:
     sign_in(page, live_server, engineer.username)
-    page.wait_for_url(f"{live_server.url}/rubrics/")
+    page.wait_for_url(f"{live_server.url}/reviews/")
+    page.click("nav >> text=Rubrics")
     page.click("text=Backend engineering")
 
     heading = page.locator("h1")

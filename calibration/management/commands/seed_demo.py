@@ -13,10 +13,11 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
+from calibration.demo import seed_review_cycles
 from config.roles import Role
 from reviews.models import Engineer, Team
 from rubrics.document import load_yaml
-from rubrics.models import Rubric
+from rubrics.models import Rubric, RubricVersion
 from rubrics.services import rubric_import
 
 LADDERS = Path(__file__).resolve().parents[3] / "rubrics" / "ladders"
@@ -130,7 +131,9 @@ class Command(BaseCommand):
         if not Rubric.objects.filter(slug="backend-engineering").exists():
             for name in ("backend-engineering-v1.yaml", "backend-engineering-v2.yaml"):
                 document = load_yaml((LADDERS / name).read_text(encoding="utf-8"))
-                rubric_import(actor=hr, data=document, publish=True)
+                version = rubric_import(actor=hr, data=document, publish=True)
+        version = RubricVersion.objects.get(rubric__slug="backend-engineering", status="published")
+        seed_review_cycles(hr=hr, version=version)
         if not quiet:
             self.stdout.write(
                 "Demo data ready. Sign in at http://127.0.0.1:8000/ with password "
@@ -139,7 +142,8 @@ class Command(BaseCommand):
                 "  facilitator   calibration facilitator\n"
                 "  director      manager of the managers (skip-level)\n"
                 "  manager.payments, manager.platform, ...  team managers\n"
-                "  eng01 ... eng60   engineers"
+                "  eng01 ... eng60   engineers (eng01 is still drafting; most others have\n"
+                "                    submitted their 2026 H2 self-review)"
             )
 
     def _team(self, name: str) -> Team:

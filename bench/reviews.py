@@ -1,0 +1,206 @@
+"""Review benchmarks. Import after django.setup(), against the seeded demo database.
+
+1. API: for a manager with 100 direct reports (each review holding 3 evidence items and a
+   self rating on every dimension), the median in-process time of `GET /api/reviews/` (the
+   first page of 50) and `GET /api/reviews/{id}/score/`, as a ratio to the trivial
+   authenticated `GET /api/me/` measured in the same run. Target: ≤ 2×.
+2. `cycle_recompute_scores` for a cycle of 10,000 reviews manager-rated on every dimension:
+   seconds and queries of one call, with the query count at 1,000 reviews beside it to show it
+   does not grow with the cycle. Target: < 5 s.
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from rest_framework.test import APIClient
+
+from bench.measure import count_queries, report
+from config.roles import Role
+from reviews.evidence import EvidenceKind
+from reviews.models import DimensionRating, Engineer, Evidence, ReviewCycle, Team
+from reviews.services import cycle_create, cycle_open, cycle_recompute_scores
+from rubrics.models import RubricVersion
+
+User = get_user_model()
+LEVELS = ["L3", "L4", "L5", "L6"]
+API_RATIO_TARGET = 2.0
+RECOMPUTE_TARGET_S = 5.0
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def _team_with_reports(slug: str, manager: Any, reports: int) -> Team:
+    """A team of `reports` engineers reporting to `manager`, written in bulk."""
+    team = Team.objects.create(slug=slug, name=slug.title())
+    users = User.objects.bulk_create(
+        User(username=f"{slug}-{i:05d}", first_name="Eng", last_name=f"{i:05d}", password="!")
+        for i in range(reports)
+    )
+    Engineer.objects.bulk_create(
+        Engineer(
+            user=user,
+            team=team,
+            level_code=LEVELS[i % len(LEVELS)],
+            manager=manager,
+            start_date=datetime.date(2022, 1, 1),
+        )
+        for i, user in enumerate(users)
+    )
+    return team
+
+
+def _manager(username: str) -> Any:
+    manager = User.objects.create(username=username, first_name="Mona", last_name="Bench")
+    manager.groups.add(Group.objects.get(name=Role.MANAGER.value))
+    return manager
+
+
+def _open_cycle(hr: Any, version: RubricVersion, name: str, teams: Sequence[Team]) -> ReviewCycle:
+    """A cycle through the services; `cycle_open` writes one review per engineer, in bulk."""
+    today = datetime.date.today()
+    cycle = cycle_create(
+        actor=hr,
+        name=name,
+        rubric_version=version,
+        self_review_ends=today,
+        manager_review_ends=today + datetime.timedelta(days=14),
+        calibration_ends=today + datetime.timedelta(days=28),
+        finalisation_ends=today + datetime.timedelta(days=42),
+    )
+    return cycle_open(actor=hr, cycle=cycle, teams=teams)
+
+
+def _rate(cycle: ReviewCycle, keys: list[str], field: str) -> None:
+    DimensionRating.objects.bulk_create(
+        (
+            DimensionRating(review_id=review_id, dimension_key=key, **{field: 1 + (i + d) % 5})
+            for i, review_id in enumerate(cycle.reviews.values_list("pk", flat=True))
+            for d, key in enumerate(keys)
+        ),
+        batch_size=5000,
+    )
+
+
+def bench_api(hr: Any, version: RubricVersion, runs: int = 200) -> None:
+    keys = [d.key for d in version.dimensions.all()]
+    with transaction.atomic():
+        manager = _manager("bench-manager")
+        team = _team_with_reports("bench-reports", manager, reports=100)
+        cycle = _open_cycle(hr, version, "Bench API cycle", [team])
+        _rate(cycle, keys, "self_rating")
+        Evidence.objects.bulk_create(
+            Evidence(
+                review_id=review_id,
+                kind=EvidenceKind.PULL_REQUEST,
+                url=f"https://github.com/acme/api/pull/{review_id * 10 + n}",
+                title=f"Pull request {n}",
+                dimensions=keys[n : n + 2],
+            )
+            for review_id in cycle.reviews.values_list("pk", flat=True)
+            for n in range(3)
+        )
+    review_id = cycle.reviews.values_list("pk", flat=True).first()
+
+    # A fresh user object, and its role cache dropped before each request: every request then
+    # looks the roles up once, as a request authenticated from a session or token does.
+    user = User.objects.get(pk=manager.pk)
+    client = APIClient()
+    client.force_authenticate(user)
+
+    def get(url: str) -> Callable[[], Any]:
+        def call() -> Any:
+            user.__dict__.pop("_levelset_roles", None)
+            return client.get(url)
+
+        return call
+
+    calls = {
+        "GET /api/me/ (baseline)": get("/api/me/"),
+        "GET /api/reviews/ (50 of 100 reports)": get("/api/reviews/"),
+        "GET /api/reviews/{id}/score/": get(f"/api/reviews/{review_id}/score/"),
+    }
+    queries = {}
+    for name, call in calls.items():
+        for _ in range(20):  # warm-up
+            call()
+        with count_queries() as queries[name]:
+            response = call()
+        assert response.status_code == 200, (name, response.status_code)
+    list_page = calls["GET /api/reviews/ (50 of 100 reports)"]().json()
+    assert list_page["count"] == 100 and len(list_page["results"]) == 50, list_page["count"]
+
+    # Interleaved, so a load spike on the machine hits every endpoint alike, not the ratio.
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(runs):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call()
+            samples[name].append((time.perf_counter() - start) * 1000)
+
+    baseline = statistics.median(samples["GET /api/me/ (baseline)"])
+    for name in calls:
+        extra = f"   {len(queries[name])} queries"
+        ratio = statistics.median(samples[name]) / baseline
+        if not name.endswith("(baseline)"):
+            extra += (
+                f"   {ratio:.1f}× /api/me/  {_verdict(ratio <= API_RATIO_TARGET)}"
+                f" (target ≤ {API_RATIO_TARGET:g}×)"
+            )
+        report(name, samples[name], extra)
+
+
+def bench_recompute(hr: Any, version: RubricVersion) -> None:
+    keys = [d.key for d in version.dimensions.all()]
+    with transaction.atomic():
+        teams = [
+            _team_with_reports(f"bench-org-{t}", _manager(f"bench-org-manager-{t}"), reports=1000)
+            for t in range(10)
+        ]
+        cycles = {
+            1_000: _open_cycle(hr, version, "Bench recompute 1k", teams[:1]),
+            10_000: _open_cycle(hr, version, "Bench recompute 10k", teams),
+        }
+        for cycle in cycles.values():
+            _rate(cycle, keys, "manager_rating")
+
+    counts = {}
+    for size, cycle in cycles.items():
+        assert cycle.reviews.count() == size
+        with count_queries() as queries:
+            start = time.perf_counter()
+            created = cycle_recompute_scores(actor=hr, cycle=cycle)
+            elapsed = time.perf_counter() - start
+        assert created == size, created
+        # Snapshots go out in INSERT batches of 1,000: the one part that may grow with size.
+        inserts = sum(1 for sql in queries if 'INSERT INTO "reviews_scoresnapshot"' in sql)
+        counts[size] = len(queries) - inserts
+        verdict = (
+            f"   {_verdict(elapsed < RECOMPUTE_TARGET_S)} (target < {RECOMPUTE_TARGET_S:g} s)"
+            if size == 10_000
+            else ""
+        )
+        print(
+            f"{f'cycle_recompute_scores, {size:,} reviews':<48} {elapsed:8.3f} s"
+            f"   {len(queries)} queries, {inserts} of them snapshot insert batches{verdict}"
+        )
+    print(
+        f"{'  queries besides the insert batches':<48} {counts[1_000]} at 1,000, "
+        f"{counts[10_000]} at 10,000   {_verdict(counts[1_000] == counts[10_000])} (no growth)"
+    )
+
+
+def main() -> None:
+    hr = User.objects.get(username="hr")
+    version = RubricVersion.objects.get(rubric__slug="backend-engineering", number=2)
+    bench_api(hr, version)
+    bench_recompute(hr, version)

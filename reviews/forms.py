@@ -1,0 +1,104 @@
+"""HTML forms for the review pages. Business rules stay in the services; these only shape
+input and put each service error beside the field it names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from config.errors import DomainError
+from reviews.evidence import EvidenceKind
+from reviews.models import Review
+
+
+class EvidenceForm(forms.Form):
+    url = forms.CharField(
+        label="Link",
+        max_length=4000,
+        widget=forms.URLInput(attrs={"placeholder": "https://github.com/org/repo/pull/123"}),
+    )
+    title = forms.CharField(
+        max_length=200, required=False, help_text="Leave empty to use the link."
+    )
+    kind = forms.ChoiceField(
+        choices=[("", "Guess from the link"), *EvidenceKind.choices], required=False
+    )
+    occurred_on = forms.DateField(
+        label="Date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    contribution = forms.CharField(
+        label="Your contribution", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    dimensions = forms.MultipleChoiceField(
+        label="Supports", required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, review: Review, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["dimensions"].choices = [  # type: ignore[attr-defined]
+            (d.key, d.name) for d in review.cycle.rubric_version.dimensions.all()
+        ]
+
+
+class PasteForm(forms.Form):
+    text = forms.CharField(
+        label="Paste links, one per line",
+        widget=forms.Textarea(
+            attrs={
+                "rows": 4,
+                "placeholder": "https://github.com/org/repo/pull/1\nhttps://wiki/postmortems/...",
+            }
+        ),
+        strip=False,
+    )
+
+
+class RatingsForm(forms.Form):
+    """One rating (and justification) per dimension of the review's rubric version."""
+
+    def __init__(self, *args: Any, review: Review, who: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.who = who
+        version = review.cycle.rubric_version
+        scale = version.scale
+        choices = [("", "—"), *((str(p), f"{p} · {anchor}") for p, anchor in scale.points())]
+        self.dimension_keys = [d.key for d in version.dimensions.all()]
+        for d in version.dimensions.all():
+            self.fields[f"{d.key}-rating"] = forms.TypedChoiceField(
+                label=d.name, choices=choices, coerce=int, empty_value=None, required=False
+            )
+            self.fields[f"{d.key}-justification"] = forms.CharField(
+                label="Justification", required=False, widget=forms.Textarea(attrs={"rows": 2})
+            )
+            if who == "manager":
+                self.fields[f"{d.key}-counterexample"] = forms.CharField(
+                    label="Counterexample (for a low rating without evidence)",
+                    required=False,
+                    widget=forms.Textarea(attrs={"rows": 1}),
+                )
+
+    def ratings(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for key in self.dimension_keys:
+            entry = {
+                "rating": self.cleaned_data.get(f"{key}-rating"),
+                "justification": self.cleaned_data.get(f"{key}-justification", ""),
+            }
+            if self.who == "manager":
+                entry["counterexample"] = self.cleaned_data.get(f"{key}-counterexample", "")
+            out[key] = entry
+        return out
+
+
+def add_service_errors(form: forms.Form, error: DomainError) -> None:
+    """Put each error a service reported beside the field it names (or at the top)."""
+    if not error.errors:
+        form.add_error(None, error.message)
+        return
+    for path, messages in error.errors.items():
+        field = path
+        if path.startswith("ratings."):
+            field = f"{path.removeprefix('ratings.')}-rating"
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)

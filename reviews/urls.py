@@ -1,0 +1,22 @@
+from django.urls import path
+
+from reviews import views
+
+app_name = "reviews"
+urlpatterns = [
+    path("", views.review_list, name="list"),
+    path("team/", views.team_page, name="team"),
+    path("<int:pk>/", views.review_detail, name="detail"),
+    path("<int:pk>/evidence/add/", views.evidence_add, name="evidence-add"),
+    path("<int:pk>/evidence/paste/", views.evidence_paste, name="evidence-paste"),
+    path(
+        "<int:pk>/evidence/<int:evidence_pk>/withdraw/",
+        views.evidence_withdraw,
+        name="evidence-withdraw",
+    ),
+    path("<int:pk>/ratings/", views.self_ratings, name="self-ratings"),
+    path("<int:pk>/rate/", views.review_rate, name="rate"),
+    path("<int:pk>/return/", views.review_return, name="return"),
+    path("<int:pk>/score/", views.review_score, name="score"),
+    path("<int:pk>/score/what-if/", views.review_what_if, name="what-if"),
+]

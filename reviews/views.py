@@ -1,0 +1,343 @@
+"""Review pages: the engineer's self-review, the manager's team and rating pages, the score
+page. Thin: a form shapes input, one service acts, errors go back beside their fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from config.errors import DomainError
+from reviews import selectors, services
+from reviews.charts import contributions_chart, self_vs_manager_chart
+from reviews.forms import EvidenceForm, PasteForm, RatingsForm, add_service_errors
+from reviews.models import Review, ReviewCycle, TeamMetrics
+from reviews.permissions import can_see_manager_ratings, is_review_manager, is_review_owner
+from reviews.scores import score_payload
+from rubrics.scoring import ScoringError
+
+
+def _rows(review: Review, viewer: Any) -> list[dict[str, Any]]:
+    """One row per dimension: criteria for the engineer's level, ratings, tagged evidence."""
+    version = review.cycle.rubric_version
+    level = next((lv for lv in version.levels.all() if lv.code == review.level_code), None)
+    stored = selectors.ratings_by_key(review)
+    show_manager = can_see_manager_ratings(viewer, review)
+    evidence = [e for e in review.evidence.all() if not e.is_withdrawn]
+    rows = []
+    for d in version.dimensions.all():
+        rating = stored.get(d.key)
+        rows.append(
+            {
+                "key": d.key,
+                "name": d.name,
+                "weight": d.weight,
+                "gate": d,
+                "criteria": next(
+                    (c.text for c in d.criteria.all() if level and c.level_id == level.pk), ""
+                ),
+                "self_rating": rating.self_rating if rating else None,
+                "self_justification": rating.self_justification if rating else "",
+                "manager_rating": rating.manager_rating if rating and show_manager else None,
+                "manager_justification": rating.manager_justification
+                if rating and show_manager
+                else "",
+                "counterexample": rating.counterexample if rating and show_manager else "",
+                "evidence": [e for e in evidence if d.key in e.dimensions],
+            }
+        )
+    return rows
+
+
+def _initial_ratings(rows: list[dict[str, Any]], who: str) -> dict[str, Any]:
+    initial: dict[str, Any] = {}
+    for row in rows:
+        initial[f"{row['key']}-rating"] = row[f"{who}_rating"]
+        initial[f"{row['key']}-justification"] = row[f"{who}_justification"]
+        if who == "manager":
+            initial[f"{row['key']}-counterexample"] = row["counterexample"]
+    return initial
+
+
+def _review_page(
+    request: HttpRequest, review: Review, status: int = 200, **forms: Any
+) -> HttpResponse:
+    rows = _rows(review, request.user)
+    owner = is_review_owner(request.user, review)
+    editable = (
+        owner
+        and review.state == Review.State.DRAFT
+        and review.cycle.phase == ReviewCycle.Phase.SELF_REVIEW
+    )
+    context = {
+        "review": review,
+        "rows": rows,
+        "owner": owner,
+        "editable": editable,
+        "is_manager": is_review_manager(request.user, review),
+        "evidence": list(review.evidence.all()),
+        "allowed_now": services.allowed_now(review),
+        "evidence_form": forms.get("evidence_form") or EvidenceForm(review=review),
+        "paste_form": forms.get("paste_form") or PasteForm(),
+        "ratings_form": forms.get("ratings_form")
+        or RatingsForm(review=review, who="self", initial=_initial_ratings(rows, "self")),
+        "paste_results": forms.get("paste_results"),
+    }
+    return render(request, "reviews/review.html", context, status=status)
+
+
+@login_required
+def review_list(request: HttpRequest) -> HttpResponse:
+    reviews = selectors.reviews_for_user(request.user)
+    mine = [r for r in reviews if r.engineer.user_id == request.user.pk]
+    return render(
+        request,
+        "reviews/list.html",
+        {
+            "mine": mine,
+            "manages": any(r.manager_id == request.user.pk for r in reviews),
+            "others": [r for r in reviews if r.engineer.user_id != request.user.pk],
+        },
+    )
+
+
+@login_required
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _review_page(request, selectors.get_review_for_user(request.user, pk))
+
+
+@login_required
+@require_POST
+def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
+    review = selectors.get_review_for_user(request.user, pk)
+    form = EvidenceForm(request.POST, review=review)
+    if form.is_valid():
+        try:
+            services.evidence_add(
+                actor=request.user,
+                review=review,
+                url=form.cleaned_data["url"],
+                title=form.cleaned_data["title"],
+                kind=form.cleaned_data["kind"] or None,
+                occurred_on=form.cleaned_data["occurred_on"],
+                contribution=form.cleaned_data["contribution"],
+                dimensions=form.cleaned_data["dimensions"],
+            )
+        except DomainError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Evidence added.")
+            return redirect("reviews:detail", pk=review.pk)
+    return _review_page(request, review, status=400, evidence_form=form)
+
+
+@login_required
+@require_POST
+def evidence_paste(request: HttpRequest, pk: int) -> HttpResponse:
+    review = selectors.get_review_for_user(request.user, pk)
+    form = PasteForm(request.POST)
+    if form.is_valid():
+        try:
+            results = services.evidence_paste(
+                actor=request.user, review=review, text=form.cleaned_data["text"]
+            )
+        except DomainError as exc:
+            add_service_errors(form, exc)
+        else:
+            review = selectors.get_review_for_user(request.user, pk)
+            accepted = sum(1 for r in results if r["accepted"])
+            messages.success(request, f"{accepted} of {len(results)} links added.")
+            refused = "\n".join(r["input"] for r in results if not r["accepted"])
+            return _review_page(
+                request,
+                review,
+                status=200 if accepted or not refused else 400,
+                paste_form=PasteForm(initial={"text": refused}),
+                paste_results=results,
+            )
+    return _review_page(request, review, status=400, paste_form=form)
+
+
+@login_required
+@require_POST
+def evidence_withdraw(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResponse:
+    review = selectors.get_review_for_user(request.user, pk)
+    item = next((e for e in review.evidence.all() if e.pk == evidence_pk), None)
+    if item is None:
+        raise Http404("No such evidence.")
+    try:
+        services.evidence_withdraw(
+            actor=request.user, evidence=item, reason=request.POST.get("reason", "")
+        )
+        messages.success(request, f"Withdrew “{item.title}”.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("reviews:detail", pk=review.pk)
+
+
+@login_required
+@require_POST
+def self_ratings(request: HttpRequest, pk: int) -> HttpResponse:
+    review = selectors.get_review_for_user(request.user, pk)
+    form = RatingsForm(request.POST, review=review, who="self")
+    if form.is_valid():
+        try:
+            services.rating_set_self(actor=request.user, review=review, ratings=form.ratings())
+            if "submit" in request.POST:
+                services.review_submit_self(actor=request.user, review=review)
+                messages.success(request, "Self-review submitted to your manager.")
+            else:
+                messages.success(request, "Ratings saved.")
+            return redirect("reviews:detail", pk=review.pk)
+        except DomainError as exc:
+            add_service_errors(form, exc)
+    review = selectors.get_review_for_user(request.user, pk)
+    return _review_page(request, review, status=400, ratings_form=form)
+
+
+def _rate_page(
+    request: HttpRequest, review: Review, form: RatingsForm | None = None, status: int = 200
+) -> HttpResponse:
+    rows = _rows(review, request.user)
+    if form is None:
+        form = RatingsForm(review=review, who="manager", initial=_initial_ratings(rows, "manager"))
+    metrics = selectors.team_metrics(review.team, review.cycle).first()
+    return render(
+        request,
+        "reviews/rate.html",
+        {
+            "review": review,
+            "rows": rows,
+            "form": form,
+            "metrics": metrics,
+            "is_manager": is_review_manager(request.user, review),
+            "allowed_now": services.allowed_now(review),
+        },
+        status=status,
+    )
+
+
+@login_required
+def review_rate(request: HttpRequest, pk: int) -> HttpResponse:
+    review = selectors.get_review_for_user(request.user, pk)
+    if request.method != "POST":
+        return _rate_page(request, review)
+    form = RatingsForm(request.POST, review=review, who="manager")
+    if form.is_valid():
+        try:
+            services.rating_set_manager(actor=request.user, review=review, ratings=form.ratings())
+            if "submit" in request.POST:
+                services.review_submit_manager(actor=request.user, review=review)
+                messages.success(request, "Manager review submitted.")
+            else:
+                messages.success(request, "Ratings saved.")
+            return redirect("reviews:rate", pk=review.pk)
+        except DomainError as exc:
+            add_service_errors(form, exc)
+    review = selectors.get_review_for_user(request.user, pk)
+    return _rate_page(request, review, form, status=400)
+
+
+@login_required
+@require_POST
+def review_return(request: HttpRequest, pk: int) -> HttpResponse:
+    review = selectors.get_review_for_user(request.user, pk)
+    try:
+        services.review_return(
+            actor=request.user, review=review, reason=request.POST.get("reason", "")
+        )
+        messages.success(request, "Returned to the engineer.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("reviews:rate", pk=review.pk)
+
+
+@login_required
+def team_page(request: HttpRequest) -> HttpResponse:
+    cycles = list(selectors.cycles_for_user(request.user))
+    cycle_id = request.GET.get("cycle")
+    cycle = next((c for c in cycles if str(c.pk) == cycle_id), cycles[0] if cycles else None)
+    reviews = (
+        selectors.reviews_for_user(request.user).filter(cycle=cycle, manager_id=request.user.pk)
+        if cycle
+        else []
+    )
+    dimensions = list(cycle.rubric_version.dimensions.all()) if cycle else []
+    table = []
+    for review in reviews:
+        stored = {r.dimension_key: r for r in review.ratings.all()}
+        table.append((review, [(stored.get(d.key), d) for d in dimensions]))
+    team_ids = {r.team_id for r in reviews}
+    metrics = (
+        list(TeamMetrics.objects.filter(cycle=cycle, team_id__in=team_ids).select_related("team"))
+        if cycle
+        else []
+    )
+    return render(
+        request,
+        "reviews/team.html",
+        {
+            "cycles": cycles,
+            "cycle": cycle,
+            "table": table,
+            "dimensions": dimensions,
+            "metrics": metrics,
+        },
+    )
+
+
+def _score_context(
+    request: HttpRequest, review: Review, what_if: dict[str, Any] | None
+) -> dict[str, Any]:
+    breakdown = score_payload(review, viewer=request.user, what_if=what_if)
+    rows = [t for t in breakdown["terms"]]
+    return {
+        "review": review,
+        "breakdown": breakdown,
+        "terms": rows,
+        "chart": mark_safe(contributions_chart(breakdown)),
+        "comparison": mark_safe(
+            self_vs_manager_chart(
+                [
+                    {
+                        "name": t["name"],
+                        "self_rating": t["self_rating"],
+                        "manager_rating": t["manager_rating"],
+                    }
+                    for t in rows
+                ],
+                breakdown["scale"]["maximum"],
+            )
+        ),
+        "scale": range(breakdown["scale"]["minimum"], breakdown["scale"]["maximum"] + 1),
+    }
+
+
+@login_required
+def review_score(request: HttpRequest, pk: int) -> HttpResponse:
+    review = selectors.get_review_for_user(request.user, pk)
+    return render(request, "reviews/score.html", _score_context(request, review, None))
+
+
+@login_required
+def review_what_if(request: HttpRequest, pk: int) -> HttpResponse:
+    """The breakdown for the slider values, as a page fragment (htmx). Saves nothing."""
+    review = selectors.get_review_for_user(request.user, pk)
+    ratings: dict[str, Any] = {}
+    for key in request.GET:
+        value = request.GET.get(key, "")
+        if key.startswith("r_") and value.strip():
+            try:
+                ratings[key.removeprefix("r_")] = int(value)
+            except ValueError:
+                ratings[key.removeprefix("r_")] = value
+    try:
+        context = _score_context(request, review, ratings)
+    except ScoringError as exc:
+        return HttpResponse("; ".join(f"{k}: {m}" for k, m in exc.errors.items()), status=400)
+    return render(request, "reviews/_breakdown.html", context)
