@@ -92,13 +92,15 @@ class RatingsForm(forms.Form):
 
 
 def add_service_errors(form: forms.Form, error: DomainError) -> None:
-    """Put each error a service reported beside the field it names (or at the top)."""
-    if not error.errors:
-        form.add_error(None, error.message)
-        return
+    """Put each error a service reported beside the field it names; anything that names no
+    field of this form goes on top, as the service's whole sentence."""
+    unplaced = not error.errors
     for path, messages in error.errors.items():
-        field = path
-        if path.startswith("ratings."):
-            field = f"{path.removeprefix('ratings.')}-rating"
-        for message in messages:
-            form.add_error(field if field in form.fields else None, message)
+        field = f"{path.removeprefix('ratings.')}-rating" if path.startswith("ratings.") else path
+        if field in form.fields:
+            for message in messages:
+                form.add_error(field, message)
+        else:
+            unplaced = True
+    if unplaced:
+        form.add_error(None, error.message)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
@@ -187,12 +188,16 @@ def self_ratings(request: HttpRequest, pk: int) -> HttpResponse:
     form = RatingsForm(request.POST, review=review, who="self")
     if form.is_valid():
         try:
-            services.rating_set_self(actor=request.user, review=review, ratings=form.ratings())
-            if "submit" in request.POST:
-                services.review_submit_self(actor=request.user, review=review)
-                messages.success(request, "Self-review submitted to your manager.")
-            else:
-                messages.success(request, "Ratings saved.")
+            with transaction.atomic():  # save and submit together, or neither
+                services.rating_set_self(actor=request.user, review=review, ratings=form.ratings())
+                if "submit" in request.POST:
+                    services.review_submit_self(actor=request.user, review=review)
+            messages.success(
+                request,
+                "Self-review submitted to your manager."
+                if "submit" in request.POST
+                else "Ratings saved.",
+            )
             return redirect("reviews:detail", pk=review.pk)
         except DomainError as exc:
             add_service_errors(form, exc)
@@ -230,12 +235,16 @@ def review_rate(request: HttpRequest, pk: int) -> HttpResponse:
     form = RatingsForm(request.POST, review=review, who="manager")
     if form.is_valid():
         try:
-            services.rating_set_manager(actor=request.user, review=review, ratings=form.ratings())
-            if "submit" in request.POST:
-                services.review_submit_manager(actor=request.user, review=review)
-                messages.success(request, "Manager review submitted.")
-            else:
-                messages.success(request, "Ratings saved.")
+            with transaction.atomic():  # save and submit together, or neither
+                services.rating_set_manager(
+                    actor=request.user, review=review, ratings=form.ratings()
+                )
+                if "submit" in request.POST:
+                    services.review_submit_manager(actor=request.user, review=review)
+            messages.success(
+                request,
+                "Manager review submitted." if "submit" in request.POST else "Ratings saved.",
+            )
             return redirect("reviews:rate", pk=review.pk)
         except DomainError as exc:
             add_service_errors(form, exc)
