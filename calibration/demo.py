@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
-
 from reviews import services
 from reviews.models import Engineer, Review, ReviewCycle, Team
 from reviews.team_metrics import team_metrics_import
@@ -107,7 +105,7 @@ def _manager_rate(review: Review, n: int, submit: bool) -> None:
             "rating": value,
             "justification": "Backed by the linked evidence." if value != 3 else "",
         }
-    manager = get_user_model().objects.get(pk=review.manager_id)
+    manager = review.manager
     services.rating_set_manager(actor=manager, review=review, ratings=ratings)
     if submit:
         services.review_submit_manager(actor=manager, review=review)
@@ -116,7 +114,7 @@ def _manager_rate(review: Review, n: int, submit: bool) -> None:
 def _reviews(cycle: ReviewCycle) -> list[Review]:
     return list(
         Review.objects.filter(cycle=cycle)
-        .select_related("cycle__rubric_version", "engineer__user", "team")
+        .select_related("cycle__rubric_version", "engineer__user", "team", "manager")
         .order_by("engineer__user__username")
     )
 
