@@ -104,3 +104,16 @@ def add_service_errors(form: forms.Form, error: DomainError) -> None:
             unplaced = True
     if unplaced:
         form.add_error(None, error.message)
+
+
+class TeamMetricsUploadForm(forms.Form):
+    file = forms.FileField(
+        label="DORA metrics (CSV)", help_text="One row per team; see the README."
+    )
+
+    def text(self) -> str:
+        data = self.cleaned_data["file"].read()
+        try:
+            return str(data.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            raise forms.ValidationError("The file must be UTF-8 text (CSV).") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -16,10 +17,22 @@ from django.views.decorators.http import require_POST
 from config.errors import DomainError
 from reviews import selectors, services
 from reviews.charts import contributions_chart, self_vs_manager_chart
-from reviews.forms import EvidenceForm, PasteForm, RatingsForm, add_service_errors
+from reviews.forms import (
+    EvidenceForm,
+    PasteForm,
+    RatingsForm,
+    TeamMetricsUploadForm,
+    add_service_errors,
+)
 from reviews.models import Review, ReviewCycle, TeamMetrics
-from reviews.permissions import can_see_manager_ratings, is_review_manager, is_review_owner
+from reviews.permissions import (
+    can_manage_cycles,
+    can_see_manager_ratings,
+    is_review_manager,
+    is_review_owner,
+)
 from reviews.scores import score_payload
+from reviews.team_metrics import team_metrics_import
 from rubrics.scoring import ScoringError
 
 
@@ -350,3 +363,41 @@ def review_what_if(request: HttpRequest, pk: int) -> HttpResponse:
     except ScoringError as exc:
         return HttpResponse("; ".join(f"{k}: {m}" for k, m in exc.errors.items()), status=400)
     return render(request, "reviews/_breakdown.html", context)
+
+
+@login_required
+def cycle_list(request: HttpRequest) -> HttpResponse:
+    """HR: every cycle with its phase and an upload form for team DORA metrics."""
+    if not can_manage_cycles(request.user):
+        raise Http404("No such page.")
+    return render(
+        request,
+        "reviews/cycles.html",
+        {"cycles": selectors.cycles_for_user(request.user), "form": TeamMetricsUploadForm()},
+    )
+
+
+@login_required
+def team_metrics_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    if not can_manage_cycles(request.user):
+        raise Http404("No such page.")
+    cycle = selectors.get_cycle_for_user(request.user, pk)
+    form = TeamMetricsUploadForm(request.POST or None, request.FILES or None)
+    problems: dict[str, list[str]] = {}
+    if request.method == "POST" and form.is_valid():
+        try:
+            rows = team_metrics_import(actor=request.user, cycle=cycle, text=form.text())
+        except forms.ValidationError as exc:
+            form.add_error("file", exc)
+        except DomainError as exc:
+            form.add_error("file", exc.message)
+            problems = exc.errors
+        else:
+            messages.success(request, f"Imported metrics for {len(rows)} teams into {cycle}.")
+            return redirect("reviews:cycles")
+    return render(
+        request,
+        "reviews/metrics_upload.html",
+        {"cycle": cycle, "form": form, "problems": problems},
+        status=400 if form.errors else 200,
+    )

@@ -133,3 +133,30 @@ def test_team_page_queries_do_not_grow_with_reports(org: Org) -> None:
     page = client.get("/reviews/team/").content.decode()
     assert page.count('href="/reviews/') >= 32
     assert count_queries(client, "/reviews/team/") == few
+
+
+def test_hr_uploads_team_metrics_with_errors_per_line(org: Org) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from reviews.models import TeamMetrics
+
+    header = (
+        "team,deployment_frequency,deployment_frequency_unit,lead_time,lead_time_unit,"
+        "change_failure_rate,time_to_restore,time_to_restore_unit\n"
+    )
+    client = signed_in(org.hr)
+    url = f"/reviews/cycles/{org.cycle.pk}/metrics/"
+    bad = SimpleUploadedFile(
+        "m.csv", (header + "Payments,12,per_week,26,hours,140,3,hours\n").encode()
+    )
+    response = client.post(url, {"file": bad})
+    assert response.status_code == 400
+    assert "line 2" in response.content.decode() and "percentage" in response.content.decode()
+    assert not TeamMetrics.objects.exists()
+    good = SimpleUploadedFile(
+        "m.csv", (header + "Payments,12,per_week,26,hours,14,3,hours\n").encode()
+    )
+    assert client.post(url, {"file": good}).status_code == 302
+    assert TeamMetrics.objects.get().change_failure_rate == 14
+    assert signed_in(org.manager).get(url).status_code == 404
+    assert "Upload DORA CSV" in client.get("/reviews/cycles/").content.decode()
