@@ -43,6 +43,11 @@ class Org:
 
 @pytest.fixture
 def org(published: Any, hr: Any) -> Org:
+    return build_org(published, hr)
+
+
+def build_org(published: Any, hr: Any) -> Org:
+    """Two teams, a director, a manager with two reports, and the cycle "2026 H2" opened."""
     team, other = TeamFactory(name="Payments"), TeamFactory(name="Search")
     director = UserFactory(username="director", roles=["manager"])
     manager = UserFactory(username="manager", roles=["manager"])
