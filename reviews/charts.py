@@ -14,14 +14,17 @@ def contributions_chart(breakdown: dict[str, Any]) -> str:
     terms = [t for t in breakdown["terms"] if t["rating"] is not None]
     scale_max = breakdown["scale"]["maximum"]
     composite = breakdown["composite"]
+    top = max([float(t["contribution"]) for t in terms] + [scale_max / 4])
     title = f"Contributions to the composite ({composite or '—'}, advisory)"
     chart = pygal.HorizontalBar(
         **chart_config(title, 80 + 42 * max(len(terms), 1)),
         value_formatter=lambda v: f"{v:.2f}",
-        range=(0, max([float(t["contribution"]) for t in terms] + [scale_max / 4])),
+        range=(0, top),
+        y_labels=[round(top * i / 4, 2) for i in range(5)],
+        truncate_label=-1,  # never shorten "Delivery (4 × 25%)" to "Deli…"
     )
     chart.x_labels = [
-        f"{t['name']} ({t['rating']} × {t['weight_percent']}%)" for t in reversed(terms)
+        f"{t['name']} ({t['rating']} × {float(t['weight_percent']):g}%)" for t in reversed(terms)
     ]
     chart.add("Contribution", [float(t["contribution"]) for t in reversed(terms)])
     return str(chart.render(is_unicode=True))
@@ -32,6 +35,8 @@ def self_vs_manager_chart(rows: list[dict[str, Any]], scale_max: int) -> str:
     chart = pygal.Bar(
         **{**chart_config("Self vs manager rating", 320), "show_legend": True},
         range=(0, scale_max),
+        truncate_label=-1,
+        x_label_rotation=20,
     )
     chart.x_labels = [r["name"] for r in rows]
     chart.add("Self", [r["self_rating"] for r in rows])

@@ -49,9 +49,14 @@ def normalise_url(raw: str) -> str:
         raise InvalidEvidenceURL("This is not a valid link.") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        shown = f"{scheme}:" if scheme else "a link without http(s)://"
+        if not scheme:
+            raise InvalidEvidenceURL(
+                "Only http and https links are accepted, and this one has no https:// in front: "
+                "paste the page's full web address."
+            )
         raise InvalidEvidenceURL(
-            f"Only http and https links are accepted, not {shown}; paste the page's web address."
+            f"Only http and https links are accepted, not {scheme}: links. Paste the page's "
+            "web address."
         )
     if parts.username or parts.password:
         raise InvalidEvidenceURL(

@@ -368,7 +368,13 @@ def evidence_paste(*, actor: Any, review: Review, text: str) -> list[dict[str, A
                 )
                 existing.add(line.url)
                 created.append(item)
-                entry.update(accepted=True, evidence=item.pk, kind=item.kind, url=item.url)
+                entry.update(
+                    accepted=True,
+                    evidence=item.pk,
+                    kind=item.kind,
+                    kind_label=item.get_kind_display(),
+                    url=item.url,
+                )
             results.append(entry)
         if created:
             _bump(review)

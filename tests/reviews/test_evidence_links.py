@@ -38,7 +38,7 @@ def test_normalises(raw: str, expected: str) -> None:
         ("data:text/html,<b>hi</b>", "not data:"),
         ("file:///etc/passwd", "not file:"),
         ("ftp://example.com/x", "not ftp:"),
-        ("github.com/acme/api/pull/1", "without http(s)://"),
+        ("github.com/acme/api/pull/1", "has no https:// in front"),
         ("https://user:secret@example.com/", "never share credentials"),
         ("https://token@example.com/", "never share credentials"),
         ("https://exa mple.com/", "spaces"),

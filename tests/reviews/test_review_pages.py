@@ -50,7 +50,7 @@ def test_paste_reports_each_line(org: Org) -> None:
         {"text": "https://github.com/acme/pay/pull/1\nftp://x.example/y\n"},
     )
     html = response.content.decode()
-    assert "line 1: added as pull_request" in html
+    assert "line 1: added as Pull request" in html
     assert "line 2: Only http and https" in html
     assert Evidence.objects.count() == 1
 
