@@ -107,6 +107,10 @@ def _manager_rate(review: Review, n: int, submit: bool) -> None:
         }
     manager = review.manager
     services.rating_set_manager(actor=manager, review=review, ratings=ratings)
+    mean = sum(r["rating"] for r in ratings.values()) / len(ratings)
+    services.rating_set_overall(
+        actor=manager, review=review, overall=round(mean), growth=1 + (n * 3) % 5
+    )
     if submit:
         services.review_submit_manager(actor=manager, review=review)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.db import transaction
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
@@ -87,6 +88,8 @@ class ReviewSerializer(serializers.ModelSerializer):
             "manager",
             "state",
             "version",
+            "overall_rating",
+            "growth_rating",
             "evidence_count",
             "ratings",
             "self_submitted_at",
@@ -208,6 +211,8 @@ class RatingEntry(serializers.Serializer):
 
 class ReviewRatingsInput(serializers.Serializer):
     ratings = serializers.DictField(child=RatingEntry(), allow_empty=False)
+    overall_rating = serializers.IntegerField(required=False, allow_null=True)
+    growth_rating = serializers.IntegerField(required=False, allow_null=True)
 
 
 class ReviewReasonInput(serializers.Serializer):
@@ -394,9 +399,17 @@ class ManagerRatingsView(APIView):
     def put(self, request: Request, pk: int) -> Response:
         data = _valid(ReviewRatingsInput, request)
         review = selectors.get_review_for_user(request.user, pk)
-        review = services.rating_set_manager(
-            actor=request.user, review=review, ratings=data["ratings"]
-        )
+        with transaction.atomic():
+            review = services.rating_set_manager(
+                actor=request.user, review=review, ratings=data["ratings"]
+            )
+            if "overall_rating" in data or "growth_rating" in data:
+                review = services.rating_set_overall(
+                    actor=request.user,
+                    review=review,
+                    overall=data.get("overall_rating", review.overall_rating),
+                    growth=data.get("growth_rating", review.growth_rating),
+                )
         return _detail(request, review)
 
 

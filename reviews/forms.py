@@ -77,6 +77,22 @@ class RatingsForm(forms.Form):
                     required=False,
                     widget=forms.Textarea(attrs={"rows": 1}),
                 )
+        if who == "manager":
+            self.fields["overall_rating"] = forms.TypedChoiceField(
+                label="Overall rating",
+                choices=choices,
+                coerce=int,
+                empty_value=None,
+                required=False,
+            )
+            growth = [("", "—"), *((str(p), str(p)) for p in range(1, 6))]
+            self.fields["growth_rating"] = forms.TypedChoiceField(
+                label="Growth and scope trajectory (1 low – 5 high)",
+                choices=growth,
+                coerce=int,
+                empty_value=None,
+                required=False,
+            )
 
     def ratings(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}

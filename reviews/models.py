@@ -156,6 +156,10 @@ class Review(models.Model):
         related_name="managed_reviews",
     )
     state = FSMField(default=State.DRAFT, choices=State.choices)
+    # The manager's holistic view: overall rating (on the rubric's scale) and growth/scope
+    # trajectory (1 low – 5 high), which places the engineer on the calibration 9-box.
+    overall_rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    growth_rating = models.PositiveSmallIntegerField(null=True, blank=True)
     # Bumped on every change, for optimistic concurrency (ETag).
     version = models.PositiveIntegerField(default=1)
     self_submitted_at = models.DateTimeField(null=True, blank=True)

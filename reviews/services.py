@@ -634,6 +634,41 @@ def rating_set_manager(
     return review
 
 
+def rating_set_overall(
+    *, actor: Any, review: Review, overall: int | None, growth: int | None
+) -> Review:
+    """The manager's overall rating and growth/scope rating (for the calibration 9-box)."""
+    with transaction.atomic():
+        review = _locked_review(review)
+        _require_manager(actor, review, "rate this review")
+        _require_state(
+            review,
+            "change the overall rating",
+            states=[State.SELF_SUBMITTED],
+            phases=[Phase.MANAGER_REVIEW],
+        )
+        scale = review.cycle.rubric_version.scale
+        errors: dict[str, list[str]] = {}
+        if overall is not None and not scale.min_rating <= overall <= scale.max_rating:
+            errors["overall_rating"] = [
+                f"must be on the scale {scale.min_rating}–{scale.max_rating}"
+            ]
+        if growth is not None and not 1 <= growth <= 5:
+            errors["growth_rating"] = ["must be 1 (low) to 5 (high)"]
+        if errors:
+            raise ValidationFailed(_message(errors), errors=errors)
+        before = {"overall": review.overall_rating, "growth": review.growth_rating}
+        review.overall_rating, review.growth_rating = overall, growth
+        _bump(review, "overall_rating", "growth_rating")
+        audit.record(
+            actor=actor,
+            action="reviews.rating.overall_changed",
+            target=review,
+            payload={"before": before, "after": {"overall": overall, "growth": growth}},
+        )
+    return review
+
+
 # ---- transitions ---------------------------------------------------------------------------
 
 

@@ -223,7 +223,9 @@ def _rate_page(
 ) -> HttpResponse:
     rows = _rows(review, request.user)
     if form is None:
-        form = RatingsForm(review=review, who="manager", initial=_initial_ratings(rows, "manager"))
+        initial = _initial_ratings(rows, "manager")
+        initial.update(overall_rating=review.overall_rating, growth_rating=review.growth_rating)
+        form = RatingsForm(review=review, who="manager", initial=initial)
     metrics = selectors.team_metrics(review.team, review.cycle).first()
     return render(
         request,
@@ -251,6 +253,12 @@ def review_rate(request: HttpRequest, pk: int) -> HttpResponse:
             with transaction.atomic():  # save and submit together, or neither
                 services.rating_set_manager(
                     actor=request.user, review=review, ratings=form.ratings()
+                )
+                services.rating_set_overall(
+                    actor=request.user,
+                    review=review,
+                    overall=form.cleaned_data.get("overall_rating"),
+                    growth=form.cleaned_data.get("growth_rating"),
                 )
                 if "submit" in request.POST:
                     services.review_submit_manager(actor=request.user, review=review)

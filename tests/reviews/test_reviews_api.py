@@ -216,3 +216,23 @@ def test_review_list_queries_do_not_grow_with_reviews(org: Org) -> None:
     assert count_queries(org.manager, "/api/reviews/") == few
     review = org.review(org.engineer)
     assert count_queries(org.engineer, f"/api/reviews/{review.pk}/score/") <= 12
+
+
+def test_manager_sets_overall_and_growth(org: Org) -> None:
+    review = org.review(org.engineer)
+    rating_set_self(actor=org.engineer, review=review, ratings=ALL_MIDPOINT)
+    review_submit_self(actor=org.engineer, review=review)
+    org.advance("manager_review")
+    url = f"/api/reviews/{review.pk}/ratings/manager/"
+    client = client_for(org.manager)
+    bad = client.put(
+        url, {"ratings": ALL_MIDPOINT, "overall_rating": 9, "growth_rating": 0}, format="json"
+    )
+    assert bad.status_code == 400
+    assert set(bad.json()["errors"]) == {"overall_rating", "growth_rating"}
+    assert not ScoreSnapshot.objects.exists()  # all or nothing: the ratings were not kept
+    ok = client.put(
+        url, {"ratings": ALL_MIDPOINT, "overall_rating": 3, "growth_rating": 4}, format="json"
+    )
+    assert ok.status_code == 200
+    assert (ok.json()["overall_rating"], ok.json()["growth_rating"]) == (3, 4)
