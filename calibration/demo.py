@@ -96,7 +96,7 @@ def _manager_rate(review: Review, n: int, submit: bool) -> None:
     for item in review.evidence.all():
         for key in item.dimensions:
             counts[key] = counts.get(key, 0) + 1
-    ratings = {}
+    ratings: dict[str, dict[str, Any]] = {}
     for key in DIMENSIONS:
         value = _rating(n, key)
         if value != 3 and not counts.get(key):

@@ -20,10 +20,17 @@ class DomainError(Exception):
     status_code: int = status.HTTP_400_BAD_REQUEST
     code = "invalid"
 
-    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: dict[str, list[str]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors or {}
+        self.extra = extra or {}  # more body fields, e.g. the current state on a 409
 
 
 class ValidationFailed(DomainError):
@@ -35,6 +42,12 @@ class Conflict(DomainError):
 
     status_code: int = status.HTTP_409_CONFLICT
     code = "conflict"
+
+
+class StaleVersion(Conflict):
+    """The client edited an older version of the object; `extra["current"]` is the newest."""
+
+    code = "stale"
 
 
 class Forbidden(DomainError):
@@ -79,7 +92,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         body: dict[str, Any] = {"message": exc.message, "code": exc.code}
         if exc.errors:
             body["errors"] = exc.errors
-        return Response(body, status=exc.status_code)
+        body.update(exc.extra)
+        status_code = exc.status_code
+        request = context.get("request")
+        if isinstance(exc, StaleVersion) and request is not None and "HTTP_IF_MATCH" in request.META:
+            status_code = status.HTTP_412_PRECONDITION_FAILED
+        return Response(body, status=status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found, or you do not have access to it.")
     elif isinstance(exc, DjangoPermissionDenied):

@@ -280,6 +280,7 @@ class ScoreSnapshot(models.Model):
         MANAGER_RATING = "manager_rating", "Manager rating changed"
         CALIBRATION = "calibration", "Calibration"
         RECOMPUTE = "recompute", "Recomputed"
+        APPEAL = "appeal", "Appeal resolved"
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="snapshots")
     rubric_version = models.ForeignKey("rubrics.RubricVersion", on_delete=models.PROTECT)
