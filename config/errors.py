@@ -95,7 +95,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         body.update(exc.extra)
         status_code = exc.status_code
         request = context.get("request")
-        if isinstance(exc, StaleVersion) and request is not None and "HTTP_IF_MATCH" in request.META:
+        if (
+            isinstance(exc, StaleVersion)
+            and request is not None
+            and "HTTP_IF_MATCH" in request.META
+        ):
             status_code = status.HTTP_412_PRECONDITION_FAILED
         return Response(body, status=status_code)
     if isinstance(exc, Http404):

@@ -17,6 +17,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("rubrics.api_urls")),
     path("api/", include("reviews.api_urls")),
+    path("api/", include("calibration.api_urls")),
+    path("api/", include("audit.api_urls")),
     path("api/me/", MeView.as_view(), name="api-me"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

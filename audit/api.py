@@ -1,0 +1,79 @@
+"""The audit log for HR: filterable, read-only, with the chain's status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audit.models import AuditEvent
+from audit.services import verify_chain
+from config.roles import is_hr
+
+
+class IsHR(BasePermission):
+    message = "Only HR can read the audit log."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return is_hr(request.user)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_repr")
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "seq",
+            "created_at",
+            "actor",
+            "action",
+            "target_type",
+            "target_id",
+            "target_repr",
+            "payload",
+            "prev_hash",
+            "hash",
+        ]
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    actor = django_filters.CharFilter(field_name="actor_repr")
+    action = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
+    target_type = django_filters.CharFilter()
+    target_id = django_filters.CharFilter()
+    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["actor", "action", "target_type", "target_id", "since", "until"]
+
+
+class AuditEventListView(generics.ListAPIView):
+    serializer_class = AuditEventSerializer
+    filterset_class = AuditEventFilter
+    permission_classes = [IsHR]
+    queryset = AuditEvent.objects.order_by("-seq")
+
+
+class ChainStatusView(APIView):
+    permission_classes = [IsHR]
+
+    @extend_schema(responses=inline_serializer("ChainStatus", fields={}))
+    def get(self, request: Request) -> Response:
+        report = verify_chain()
+        return Response(
+            {
+                "ok": report.ok,
+                "count": report.count,
+                "message": report.message,
+                "first_bad_seq": report.first_bad_seq,
+            }
+        )

@@ -1,0 +1,503 @@
+"""Calibration API: sessions, the board, adjustments, analytics, export, appeals, health."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.http import Http404, HttpResponse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from calibration import analytics, selectors, services
+from calibration.health import cycle_health
+from calibration.models import Adjustment, Appeal, CalibrationSession
+from calibration.permissions import can_create_sessions
+from config.errors import Forbidden, ValidationFailed
+from config.roles import is_hr
+from reviews.models import Review, Team
+from reviews.permissions import is_review_owner
+from reviews.selectors import get_cycle_for_user, get_review_for_user
+
+
+def jsonable(value: Any) -> Any:
+    """Decimals as strings, so no precision is lost in transit."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    cycle = serializers.IntegerField(source="cycle_id")
+    facilitator = serializers.CharField(source="facilitator.get_username")
+    participants = serializers.SerializerMethodField()
+    scope = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CalibrationSession
+        fields = [
+            "id",
+            "cycle",
+            "name",
+            "facilitator",
+            "status",
+            "version",
+            "participants",
+            "scope",
+            "guidance",
+            "opened_at",
+            "locked_at",
+            "closed_at",
+            "summary",
+        ]
+
+    def get_participants(self, session: CalibrationSession) -> list[dict[str, str]]:
+        return [
+            {"username": p.user.get_username(), "role": p.role} for p in session.participants.all()
+        ]
+
+    def get_scope(self, session: CalibrationSession) -> dict[str, Any]:
+        return {
+            "teams": [t.name for t in session.scope_teams.all()],
+            "levels": session.scope_levels,
+            "managers": [m.get_username() for m in session.scope_managers.all()],
+        }
+
+
+class SessionInput(serializers.Serializer):
+    cycle = serializers.IntegerField()
+    name = serializers.CharField(max_length=120)
+    facilitator = serializers.CharField(required=False, help_text="Username; default: you.")
+    managers = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    observers = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    teams = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    levels = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    scope_managers = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list
+    )
+    guidance = serializers.DictField(
+        child=serializers.DecimalField(max_digits=4, decimal_places=3), required=False
+    )
+
+
+class AdjustmentInput(serializers.Serializer):
+    review = serializers.IntegerField()
+    dimension = serializers.CharField(help_text='A dimension key, or "overall".')
+    rating = serializers.IntegerField()
+    rationale = serializers.CharField(allow_blank=True)
+    evidence = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    counterexample = serializers.CharField(required=False, allow_blank=True, default="")
+    version = serializers.IntegerField(required=False, help_text="The review's board version.")
+
+
+class AdjustmentSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.get_username")
+    evidence = serializers.SerializerMethodField()
+    dimension = serializers.CharField(source="dimension_key")
+
+    class Meta:
+        model = Adjustment
+        fields = [
+            "id",
+            "review",
+            "dimension",
+            "before",
+            "after",
+            "rationale",
+            "evidence",
+            "counterexample",
+            "actor",
+            "created_at",
+        ]
+
+    def get_evidence(self, adjustment: Adjustment) -> list[dict[str, Any]]:
+        return [{"id": e.pk, "title": e.title, "url": e.url} for e in adjustment.evidence.all()]
+
+
+class PreReadInput(serializers.Serializer):
+    review = serializers.IntegerField()
+    text = serializers.CharField(allow_blank=True)
+
+
+class AppealInput(serializers.Serializer):
+    dimension = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)
+
+
+class AppealResolveInput(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=[Appeal.Status.UPHELD, Appeal.Status.CHANGED])
+    resolution = serializers.CharField(allow_blank=True)
+    new_rating = serializers.IntegerField(required=False, allow_null=True)
+
+
+class AppealSerializer(serializers.ModelSerializer):
+    dimension = serializers.CharField(source="dimension_key")
+    resolved_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Appeal
+        fields = [
+            "id",
+            "review",
+            "dimension",
+            "reason",
+            "status",
+            "before",
+            "after",
+            "resolution",
+            "resolved_by",
+            "created_at",
+            "resolved_at",
+        ]
+
+    def get_resolved_by(self, appeal: Appeal) -> str | None:
+        return appeal.resolved_by.get_username() if appeal.resolved_by else None
+
+
+def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _users(usernames: list[str], field: str) -> list[Any]:
+    users = list(get_user_model().objects.filter(username__in=usernames))
+    missing = set(usernames) - {u.get_username() for u in users}
+    if missing:
+        raise ValidationFailed(
+            f"No user called {', '.join(sorted(missing))}.",
+            errors={field: [f"unknown: {', '.join(sorted(missing))}"]},
+        )
+    return users
+
+
+def _session_response(request: Request, session: CalibrationSession, code: int = 200) -> Response:
+    session = selectors.get_session_for_user(request.user, session.pk)
+    return Response(
+        SessionSerializer(session).data, status=code, headers={"ETag": f'"{session.version}"'}
+    )
+
+
+class SessionListView(APIView):
+    @extend_schema(responses=SessionSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        sessions = selectors.sessions_for_user(request.user).prefetch_related(
+            "participants__user", "scope_teams", "scope_managers"
+        )
+        return Response(SessionSerializer(sessions, many=True).data)
+
+    @extend_schema(request=SessionInput, responses={201: SessionSerializer})
+    def post(self, request: Request) -> Response:
+        if not can_create_sessions(request.user):
+            raise Forbidden("Only HR or a facilitator can schedule calibration sessions.")
+        data = _valid(SessionInput, request)
+        cycle = get_cycle_for_user(request.user, data["cycle"])
+        facilitator = (
+            _users([data["facilitator"]], "facilitator")[0]
+            if data.get("facilitator")
+            else request.user
+        )
+        teams = list(Team.objects.filter(pk__in=data["teams"]))
+        if len(teams) != len(set(data["teams"])):
+            raise ValidationFailed("Unknown team.", errors={"teams": ["unknown team id"]})
+        session = services.session_create(
+            actor=request.user,
+            cycle=cycle,
+            name=data["name"],
+            facilitator=facilitator,
+            managers=_users(data["managers"], "managers"),
+            observers=_users(data["observers"], "observers"),
+            teams=teams,
+            levels=data["levels"],
+            scope_managers=_users(data["scope_managers"], "scope_managers"),
+            guidance={k: str(v) for k, v in (data.get("guidance") or {}).items()},
+        )
+        return _session_response(request, session, status.HTTP_201_CREATED)
+
+
+class SessionDetailView(APIView):
+    @extend_schema(responses=SessionSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return _session_response(request, selectors.get_session_for_user(request.user, pk))
+
+
+def _transition(service: Any) -> type[APIView]:
+    class TransitionView(APIView):
+        @extend_schema(request=None, responses=SessionSerializer)
+        def post(self, request: Request, pk: int) -> Response:
+            session = selectors.get_session_for_user(request.user, pk)
+            return _session_response(request, service(actor=request.user, session=session))
+
+    TransitionView.__name__ = f"{service.__name__.title().replace('_', '')}View"
+    return TransitionView
+
+
+SessionOpenView = _transition(services.session_open)
+SessionLockView = _transition(services.session_lock)
+SessionUnlockView = _transition(services.session_unlock)
+SessionCloseView = _transition(services.session_close)
+
+
+class BoardView(APIView):
+    @extend_schema(responses=inline_serializer("Board", fields={}))
+    def get(self, request: Request, pk: int) -> Response:
+        session = selectors.get_session_for_user(request.user, pk)
+        rows, version = selectors.board_rows(session)
+        return Response(
+            {
+                "session": session.pk,
+                "status": session.status,
+                "version": session.version,
+                "advisory": True,
+                "dimensions": [{"key": d.key, "name": d.name} for d in version.dimensions.all()],
+                "rows": jsonable(rows),
+            },
+            headers={"ETag": f'"{session.version}"'},
+        )
+
+
+def board_analytics(session: CalibrationSession) -> dict[str, Any]:
+    rows, version = selectors.board_rows(session)
+    scale = version.scale
+    return jsonable(
+        {
+            "distribution": analytics.distribution(
+                rows,
+                scale_min=scale.min_rating,
+                scale_max=scale.max_rating,
+                guidance=session.guidance,
+            ),
+            "skew": analytics.manager_skew(rows),
+            "outliers": analytics.outliers(rows, midpoint=scale.midpoint),
+            "nine_box": analytics.nine_box(rows),
+            "groups": analytics.groups(rows),
+        }
+    )
+
+
+class AnalyticsView(APIView):
+    @extend_schema(responses=inline_serializer("Analytics", fields={}))
+    def get(self, request: Request, pk: int) -> Response:
+        session = selectors.get_session_for_user(request.user, pk)
+        return Response(board_analytics(session))
+
+
+class AdjustmentListView(APIView):
+    @extend_schema(responses=AdjustmentSerializer(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        session = selectors.get_session_for_user(request.user, pk)
+        adjustments = session.adjustments.select_related("actor").prefetch_related("evidence")
+        return Response(AdjustmentSerializer(adjustments, many=True).data)
+
+    @extend_schema(request=AdjustmentInput, responses={201: AdjustmentSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(AdjustmentInput, request)
+        session = selectors.get_session_for_user(request.user, pk)
+        review = Review.objects.filter(pk=data["review"], cycle_id=session.cycle_id).first()
+        if review is None:
+            raise ValidationFailed(
+                "This review is not on the session's board.",
+                errors={"review": ["not on this board"]},
+            )
+        expected = data.get("version")
+        if_match = (
+            request.META.get("HTTP_IF_MATCH", "").strip().strip('"').removeprefix("W/").strip('"')
+        )
+        if if_match:
+            if not if_match.isdigit():
+                raise ValidationFailed(
+                    "If-Match must be the review's board version.",
+                    errors={"If-Match": ["must be a number"]},
+                )
+            expected = int(if_match)
+        adjustment = services.adjustment_make(
+            actor=request.user,
+            session=session,
+            review=review,
+            dimension_key=data["dimension"],
+            rating=data["rating"],
+            rationale=data["rationale"],
+            evidence_ids=data["evidence"],
+            counterexample=data["counterexample"],
+            expected_version=expected,
+        )
+        entry = session.board.get(review=review)
+        return Response(
+            AdjustmentSerializer(adjustment).data,
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": f'"{entry.version}"'},
+        )
+
+
+class PreReadView(APIView):
+    @extend_schema(request=PreReadInput, responses={201: inline_serializer("PreRead", fields={})})
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(PreReadInput, request)
+        session = selectors.get_session_for_user(request.user, pk)
+        review = Review.objects.filter(pk=data["review"], cycle_id=session.cycle_id).first()
+        if review is None:
+            raise ValidationFailed(
+                "This review is not in the session's cycle.",
+                errors={"review": ["not in this cycle"]},
+            )
+        preread = services.preread_add(
+            actor=request.user, session=session, review=review, text=data["text"]
+        )
+        return Response(
+            {"id": preread.pk, "review": review.pk, "text": preread.text},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ExportView(APIView):
+    @extend_schema(responses={(200, "text/csv"): str})
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        session = selectors.get_session_for_user(request.user, pk)
+        return HttpResponse(
+            export_csv(session),
+            content_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="calibration-{session.pk}.csv"'},
+        )
+
+
+def export_csv(session: CalibrationSession) -> str:
+    """One row per review: ratings before and after, and who changed what, when and why."""
+    rows, version = selectors.board_rows(session)
+    keys = [d.key for d in version.dimensions.all()]
+    changes: dict[int, list[str]] = {}
+    for a in session.adjustments.select_related("actor").prefetch_related("evidence"):
+        evidence = (
+            ", ".join(e.url for e in a.evidence.all()) or f"counterexample: {a.counterexample}"
+        )
+        changes.setdefault(a.review_id, []).append(
+            f"{a.created_at:%Y-%m-%d %H:%M} {a.actor.get_username()}: {a.dimension_key} "
+            f"{a.before}→{a.after} — {a.rationale} [{evidence}]"
+        )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "review",
+            "engineer",
+            "team",
+            "level",
+            "manager",
+            *(f"{k}_before" for k in keys),
+            *(f"{k}_after" for k in keys),
+            "overall_after",
+            "composite_before",
+            "composite_after",
+            "changes",
+        ]
+    )
+    for row in rows:
+        before = row["pre_ratings"] or row["ratings"]
+        writer.writerow(
+            [
+                row["review"],
+                row["engineer"],
+                row["team"],
+                row["level"],
+                row["manager"],
+                *(before.get(k, "") for k in keys),
+                *(row["ratings"].get(k, "") for k in keys),
+                row["overall"] if row["overall"] is not None else "",
+                row["pre_composite"] if row["pre_composite"] is not None else row["composite"],
+                row["composite"] if row["composite"] is not None else "",
+                " | ".join(changes.get(row["review"], [])),
+            ]
+        )
+    return out.getvalue()
+
+
+class CalibrationHistoryView(APIView):
+    """A review's calibration history; the engineer sees it once the review is finalised."""
+
+    @extend_schema(responses=inline_serializer("CalibrationHistory", fields={}))
+    def get(self, request: Request, pk: int) -> Response:
+        review = get_review_for_user(request.user, pk)
+        if is_review_owner(request.user, review) and review.state not in (
+            Review.State.FINALIZED,
+            Review.State.ACKNOWLEDGED,
+        ):
+            return Response(
+                {
+                    "review": review.pk,
+                    "visible": False,
+                    "events": [],
+                    "message": "Your calibration history is shown once the review is finalised.",
+                }
+            )
+        events = selectors.calibration_history(review)
+        return Response(
+            {
+                "review": review.pk,
+                "visible": True,
+                "events": [
+                    {"at": e.created_at, "actor": e.actor_repr, "action": e.action, **e.payload}
+                    for e in events
+                ],
+            }
+        )
+
+
+class AppealCreateView(APIView):
+    @extend_schema(request=AppealInput, responses={201: AppealSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(AppealInput, request)
+        review = get_review_for_user(request.user, pk)
+        appeal = services.appeal_create(
+            actor=request.user,
+            review=review,
+            dimension_key=data["dimension"],
+            reason=data["reason"],
+        )
+        return Response(AppealSerializer(appeal).data, status=status.HTTP_201_CREATED)
+
+
+class AppealListView(APIView):
+    @extend_schema(responses=AppealSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        appeals = Appeal.objects.select_related("resolved_by")
+        if not is_hr(request.user):
+            appeals = appeals.filter(
+                review__in=Review.objects.filter(engineer__user_id=request.user.pk or 0)
+            )
+        return Response(AppealSerializer(appeals, many=True).data)
+
+
+class AppealResolveView(APIView):
+    @extend_schema(request=AppealResolveInput, responses=AppealSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        if not is_hr(request.user):
+            raise Http404("No such appeal.")
+        data = _valid(AppealResolveInput, request)
+        appeal = Appeal.objects.filter(pk=pk).first()
+        if appeal is None:
+            raise Http404("No such appeal.")
+        appeal = services.appeal_resolve(
+            actor=request.user,
+            appeal=appeal,
+            outcome=data["outcome"],
+            resolution=data["resolution"],
+            new_rating=data.get("new_rating"),
+        )
+        return Response(AppealSerializer(appeal).data)
+
+
+class CycleHealthView(APIView):
+    @extend_schema(responses=inline_serializer("CycleHealth", fields={}))
+    def get(self, request: Request, pk: int) -> Response:
+        if not is_hr(request.user):
+            raise Http404("No such cycle.")
+        return Response(jsonable(cycle_health(get_cycle_for_user(request.user, pk))))
