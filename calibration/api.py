@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -183,6 +184,7 @@ def _users(usernames: list[str], field: str) -> list[Any]:
 
 def _session_response(request: Request, session: CalibrationSession, code: int = 200) -> Response:
     session = selectors.get_session_for_user(request.user, session.pk)
+    prefetch_related_objects([session], "scope_teams", "scope_managers")
     return Response(
         SessionSerializer(session).data, status=code, headers={"ETag": f'"{session.version}"'}
     )

@@ -36,8 +36,6 @@ def get_session_for_user(user: Any, pk: int | str) -> CalibrationSession:
         .select_related("cycle__rubric_version__rubric", "cycle__rubric_version__scale")
         .prefetch_related(
             Prefetch("participants", queryset=Participant.objects.select_related("user")),
-            "scope_teams",
-            "scope_managers",
         )
         .filter(pk=pk)
         .first()
@@ -77,8 +75,10 @@ def board_rows(session: CalibrationSession) -> tuple[list[dict[str, Any]], Rubri
     dimensions = list(version.dimensions.all())
     specs = [d.spec() for d in dimensions]
     scale = version.scale_spec()
-    active_evidence = Evidence.objects.filter(withdrawn_at__isnull=True).only(
-        "review_id", "dimensions"
+    active_evidence = (
+        Evidence.objects.filter(withdrawn_at__isnull=True)
+        .only("review_id", "dimensions")
+        .order_by("pk")
     )
     prereads = PreRead.objects.filter(session=session).select_related("author")
     review_related = (

@@ -229,7 +229,8 @@ class Evidence(models.Model):
     objects = EvidenceQuerySet.as_manager()
 
     class Meta:
-        ordering = ["review", "-occurred_on", "pk"]
+        # By id, not by "review": ordering by the relation would join Review's own ordering.
+        ordering = ["review_id", "-occurred_on", "pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["review", "url"],
@@ -262,7 +263,7 @@ class DimensionRating(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["review", "pk"]
+        ordering = ["review_id", "pk"]
         constraints = [
             models.UniqueConstraint(
                 fields=["review", "dimension_key"], name="rating_per_review_dimension"
@@ -292,7 +293,7 @@ class ScoreSnapshot(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["review", "-created_at", "-pk"]
+        ordering = ["review_id", "-created_at", "-pk"]
         get_latest_by = "created_at"
 
     def __str__(self) -> str:
