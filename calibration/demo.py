@@ -8,6 +8,9 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
+
+from calibration import services as calibration
 from reviews import services
 from reviews.models import Engineer, Review, ReviewCycle, Team
 from reviews.team_metrics import team_metrics_import
@@ -143,12 +146,14 @@ def seed_review_cycles(*, hr: Any, version: RubricVersion) -> None:
     services.cycle_advance(actor=hr, cycle=past)
     for n, review in enumerate(_reviews(past)):
         _manager_rate(review, n, submit=True)
-    for _ in range(2):
-        past = services.cycle_advance(actor=hr, cycle=past)  # calibration, finalisation
+    past = services.cycle_advance(actor=hr, cycle=past)  # calibration
+    _calibrate(past, "2026 H1 — all teams", teams=[], close=True)
+    past = services.cycle_advance(actor=hr, cycle=past)  # finalisation
     for n, review in enumerate(_reviews(past)):
         services.review_finalize(actor=hr, review=review)
         if n % 3:
             services.review_acknowledge(actor=review.engineer.user, review=review)
+    _appeals(past, hr)
     services.cycle_advance(actor=hr, cycle=past)  # closed
 
     current = services.cycle_create(
@@ -173,6 +178,92 @@ def seed_review_cycles(*, hr: Any, version: RubricVersion) -> None:
             _manager_rate(review, n, submit=True)
         elif n % 10 == 7:
             _manager_rate(review, n, submit=False)
+    _calibrate(
+        current,
+        "2026 H2 — Payments and Platform",
+        teams=list(Team.objects.filter(slug__in=["payments", "platform"])),
+        close=False,
+    )
+
+
+ADJUSTMENT_REASONS = [
+    ("delivery", +1, "The ledger migration landed a quarter early and unblocked two teams."),
+    ("reliability", -1, "Two sev-2 incidents traced to skipped canaries; follow-ups still open."),
+    ("scope", +1, "Owned the payouts roadmap across three teams, beyond the level's scope."),
+    ("collaboration", +1, "Peers across teams cite the design reviews they ran as the model."),
+]
+
+
+def _calibrate(cycle: ReviewCycle, name: str, *, teams: list[Team], close: bool) -> None:
+    """A facilitator runs a session: pre-reads, a few evidence-backed changes, maybe closed."""
+    user_model = get_user_model()
+    facilitator = user_model.objects.get(username="facilitator")
+    managers = list(user_model.objects.filter(username__startswith="manager."))
+    session = calibration.session_create(
+        actor=user_model.objects.get(username="hr"),
+        cycle=cycle,
+        name=name,
+        facilitator=facilitator,
+        managers=managers,
+        observers=[user_model.objects.get(username="hr2")],
+        teams=teams,
+        guidance={"2": "0.15", "3": "0.55", "4": "0.25", "5": "0.05"},
+    )
+    calibration.session_open(actor=facilitator, session=session)
+    entries = list(session.board.select_related("review__manager", "review__engineer__user"))
+    for i, entry in enumerate(entries[:: max(1, len(entries) // 6)][:6]):
+        review = entry.review
+        manager = review.manager if review.manager in managers else facilitator
+        calibration.preread_add(
+            actor=manager,
+            session=session,
+            review=review,
+            text="Check the incident follow-ups before moving this one.",
+        )
+        key, step, why = ADJUSTMENT_REASONS[i % len(ADJUSTMENT_REASONS)]
+        current = entry.ratings.get(key, 3)
+        target = min(5, max(1, current + step))
+        evidence = [
+            e.pk for e in review.evidence.filter(withdrawn_at__isnull=True) if key in e.dimensions
+        ][:1]
+        calibration.adjustment_make(
+            actor=facilitator if i % 2 else manager,
+            session=session,
+            review=review,
+            dimension_key=key,
+            rating=target,
+            rationale=why,
+            evidence_ids=evidence,
+            counterexample="" if evidence else "Discussed in session: see the incident tracker.",
+        )
+    if close:
+        calibration.session_close(actor=facilitator, session=session)
+
+
+def _appeals(cycle: ReviewCycle, hr: Any) -> None:
+    reviews = [
+        r for r in _reviews(cycle) if r.engineer.user.groups.filter(name="engineer").exists()
+    ]
+    first, second = reviews[4], reviews[11]
+    calibration.appeal_create(
+        actor=first.engineer.user,
+        review=first,
+        dimension_key="scope",
+        reason="I led the search relevance project end to end; the scope rating misses it.",
+    )
+    appeal = calibration.appeal_create(
+        actor=second.engineer.user,
+        review=second,
+        dimension_key="mentoring",
+        reason="I mentored both new joiners through their first on-call rotation.",
+    )
+    calibration.appeal_resolve(
+        actor=hr,
+        appeal=appeal,
+        outcome="changed",
+        new_rating=4,
+        resolution="The on-call handbook and both mentees' feedback support a 4.",
+    )
 
 
 def demo_counts() -> dict[str, int]:

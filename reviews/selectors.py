@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from config.roles import is_hr
@@ -72,13 +73,44 @@ def get_cycle_for_user(user: Any, pk: int | str) -> ReviewCycle:
     return cycle
 
 
+LIST_USER_FIELDS = ("username", "first_name", "last_name")
+
+
 def reviews_for_user(user: Any) -> QuerySet[Review]:
-    """Reviews the user may see, annotated with their evidence count, for lists."""
+    """Reviews the user may see, with their evidence count, for lists.
+
+    Lists load only the columns they show: full user rows (passwords, dates) and a GROUP BY
+    over every joined column made the list several times slower.
+    """
+    active_evidence = (
+        Evidence.objects.filter(review=OuterRef("pk"), withdrawn_at__isnull=True)
+        .order_by()
+        .values("review")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         Review.objects.filter(visible_reviews_filter(user))
         .select_related("cycle", "engineer__user", "team", "manager")
-        .annotate(evidence_count=Count("evidence", filter=Q(evidence__withdrawn_at__isnull=True)))
-        .prefetch_related("ratings")
+        .only(
+            *(f.name for f in Review._meta.concrete_fields),
+            "cycle__name",
+            "cycle__phase",
+            "engineer__user",
+            "engineer__start_date",
+            *(f"engineer__user__{f}" for f in LIST_USER_FIELDS),
+            "team__name",
+            *(f"manager__{f}" for f in LIST_USER_FIELDS),
+        )
+        .annotate(evidence_count=Coalesce(Subquery(active_evidence), 0))
+        .prefetch_related(
+            Prefetch(
+                "ratings",
+                queryset=DimensionRating.objects.order_by("review_id", "pk").only(
+                    "review_id", "dimension_key", "self_rating", "manager_rating"
+                ),
+            )
+        )
         .order_by("cycle_id", "team__name", "engineer__user__last_name", "pk")
     )
 

@@ -30,6 +30,11 @@ def test_seed_demo_builds_the_demo_organisation(db: None) -> None:
     assert Evidence.objects.filter(review__cycle__name="2026 H2").count() >= 100
     assert TeamMetrics.objects.count() == 12
     assert ScoreSnapshot.objects.exists()
+    from calibration.models import Adjustment, Appeal, CalibrationSession
+
+    assert set(CalibrationSession.objects.values_list("status", flat=True)) == {"open", "closed"}
+    assert Adjustment.objects.filter(session__status="open").exists()
+    assert set(Appeal.objects.values_list("status", flat=True)) == {"open", "changed"}
     assert authenticate(username="eng01", password="levelset-demo") is not None
 
     # Deterministic and safe to run twice.
