@@ -17,6 +17,10 @@ from bench.measure import count_queries, report, timed  # noqa: E402
 
 
 def main() -> None:
+    import warnings
+
+    # collectstatic fills STATIC_ROOT in production; the benchmark serves no static files.
+    warnings.filterwarnings("ignore", message="No directory at")
     if "LEVELSET_VAR_DIR" in os.environ:
         run()
         return
@@ -89,9 +93,10 @@ def run() -> None:
         assert response.status_code == 200, response.status_code
         report(name, timed(call, 200), f"   {len(queries)} queries")
 
-    from bench import reviews
+    from bench import calibration, reviews
 
     reviews.main()
+    calibration.main()
 
 
 if __name__ == "__main__":
