@@ -269,7 +269,7 @@ class BoardView(APIView):
 
 
 def board_analytics(session: CalibrationSession) -> dict[str, Any]:
-    rows, version = selectors.board_rows(session)
+    rows, version = selectors.board_rows(session, detail=False)
     scale = version.scale
     return jsonable(
         {

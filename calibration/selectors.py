@@ -73,12 +73,15 @@ def _name(first: str, last: str, username: str) -> str:
     return f"{first} {last}".strip() or username
 
 
-def board_rows(session: CalibrationSession) -> tuple[list[dict[str, Any]], RubricVersion]:
+def board_rows(
+    session: CalibrationSession, *, detail: bool = True
+) -> tuple[list[dict[str, Any]], RubricVersion]:
     """One row per review on the board. Before the session opens, the reviews in scope with
     their current ratings (read-only); after, the board's working ratings.
 
     Built from `values()` rows in five queries whatever the board's size: model instances
-    for 500 reviews and their ratings cost more than everything else on the page.
+    for 500 reviews and their ratings cost more than everything else on the page. With
+    `detail=False` (analytics) the self ratings and pre-reads are left out.
     """
     version = _version(session)
     specs = [d.spec() for d in version.dimensions.all()]
@@ -138,8 +141,13 @@ def board_rows(session: CalibrationSession) -> tuple[list[dict[str, Any]], Rubri
 
     self_ratings: dict[int, dict[str, int | None]] = defaultdict(dict)
     manager_ratings: dict[int, dict[str, int]] = defaultdict(dict)
+    ratings_needed = detail or scheduled  # an open board keeps its own working ratings
     for review_id, key, own, manager in (
-        DimensionRating.objects.filter(review_id__in=review_ids)
+        (
+            DimensionRating.objects.filter(review_id__in=review_ids)
+            if ratings_needed
+            else DimensionRating.objects.none()
+        )
         .order_by()
         .values_list("review_id", "dimension_key", "self_rating", "manager_rating")
     ):
@@ -158,7 +166,7 @@ def board_rows(session: CalibrationSession) -> tuple[list[dict[str, Any]], Rubri
             evidence[review_id][key] = evidence[review_id].get(key, 0) + 1
     prereads: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for review_id, first, last, username, text, at in (
-        PreRead.objects.filter(session=session)
+        (PreRead.objects.filter(session=session) if detail else PreRead.objects.none())
         .order_by("created_at", "pk")
         .values_list(
             "review_id",

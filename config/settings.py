@@ -190,8 +190,13 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE") or "levelset"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_TASK_TIME_LIMIT = 600
+# An unacknowledged task (its worker died) is redelivered after this many seconds; every task's
+# time limit stays below it so a task that is still running is never handed out twice.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+LEVELSET_PACKET_TIME_LIMIT = max(5, min(600, int(CELERY_VISIBILITY_TIMEOUT * 0.8)))
+CELERY_TASK_TIME_LIMIT = LEVELSET_PACKET_TIME_LIMIT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Product rules.

@@ -206,4 +206,4 @@ def test_board_and_analytics_queries_are_few_and_constant(cal: Calibration) -> N
     open_session(cal)
     board, analytics = board_queries(cal, "board/"), board_queries(cal, "analytics/")
     assert len(board) <= 10, "\n".join(board)
-    assert len(analytics) == len(board)
+    assert len(analytics) <= len(board)  # analytics skip the self ratings and pre-reads
