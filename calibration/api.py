@@ -142,8 +142,14 @@ class AppealInput(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 
+APPEAL_OUTCOMES = [
+    (Appeal.Status.UPHELD.value, Appeal.Status.UPHELD.label),
+    (Appeal.Status.CHANGED.value, Appeal.Status.CHANGED.label),
+]
+
+
 class AppealResolveInput(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=[Appeal.Status.UPHELD, Appeal.Status.CHANGED])
+    outcome = serializers.ChoiceField(choices=APPEAL_OUTCOMES)
     resolution = serializers.CharField(allow_blank=True)
     new_rating = serializers.IntegerField(required=False, allow_null=True)
 

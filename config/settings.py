@@ -177,6 +177,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two different "outcome" choice fields: name their enums apart.
+    "ENUM_NAME_OVERRIDES": {
+        "AppealOutcomeEnum": "calibration.api.APPEAL_OUTCOMES",
+        "PromotionOutcomeEnum": "calibration.models.PromotionCase.Outcome",
+    },
 }
 
 # Celery: Redis as broker and result backend when REDIS_URL is set; otherwise tasks run
@@ -193,7 +198,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # An unacknowledged task (its worker died) is redelivered after this many seconds; every task's
 # time limit stays below it so a task that is still running is never handed out twice.
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # Sweep for a dead worker's unacknowledged tasks every few seconds (kombu's default scan
+    # runs only every ~100 s, whatever the visibility timeout).
+    "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 4)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 LEVELSET_PACKET_TIME_LIMIT = max(5, min(600, int(CELERY_VISIBILITY_TIMEOUT * 0.8)))
 CELERY_TASK_TIME_LIMIT = LEVELSET_PACKET_TIME_LIMIT

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from calibration import views
+
+app_name = "calibration"
+urlpatterns = [
+    path("", views.session_list, name="list"),
+    path("cycles/<int:pk>/health/", views.health, name="health"),
+    path("<int:pk>/", views.session_detail, name="detail"),
+    path("<int:pk>/adjust/", views.adjustment_make, name="adjust"),
+    path("<int:pk>/prereads/", views.preread_add, name="preread"),
+    *(
+        path(f"<int:pk>/{action}/", views.session_transition, {"action": action}, name=action)
+        for action in views.TRANSITIONS
+    ),
+]

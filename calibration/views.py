@@ -1,0 +1,338 @@
+"""Calibration pages: the sessions a user may see, a session's board with its analytics and
+inline adjustments, the facilitator's buttons, and HR's process-health page. Thin: a form
+shapes input, one service acts, errors go back beside their fields."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from calibration import analytics, selectors, services
+from calibration.charts import PHASE_LABELS, completion_chart, distribution_chart, skew_chart
+from calibration.forms import AdjustmentForm, PreReadForm
+from calibration.health import cycle_health
+from calibration.models import Appeal, CalibrationSession
+from calibration.permissions import can_adjust, is_facilitator, participant_role
+from config.errors import DomainError, StaleVersion
+from config.roles import is_hr
+from reviews.forms import add_service_errors
+from reviews.models import Evidence, Review
+from reviews.selectors import cycles_for_user, get_cycle_for_user
+from rubrics.models import Dimension
+
+Status = CalibrationSession.Status
+
+
+@login_required
+def session_list(request: HttpRequest) -> HttpResponse:
+    sessions = selectors.with_counts(selectors.sessions_for_user(request.user)).order_by(
+        "-created_at", "-pk"
+    )
+    hr = is_hr(request.user)
+    return render(
+        request,
+        "calibration/list.html",
+        {"sessions": sessions, "is_hr": hr, "cycles": cycles_for_user(request.user) if hr else []},
+    )
+
+
+def _evidence_by_review(review_ids: list[int]) -> dict[int, list[Evidence]]:
+    """Each board review's active evidence, for the adjustment forms' pickers: one query."""
+    grouped: dict[int, list[Evidence]] = defaultdict(list)
+    for item in (
+        Evidence.objects.active()
+        .filter(review_id__in=review_ids)
+        .order_by("review_id", "-occurred_on", "pk")
+    ):
+        grouped[item.review_id].append(item)
+    return grouped
+
+
+def _session_page(
+    request: HttpRequest,
+    session: CalibrationSession,
+    *,
+    status: int = 200,
+    adjust_form: AdjustmentForm | None = None,
+    preread_form: PreReadForm | None = None,
+) -> HttpResponse:
+    rows, version = selectors.board_rows(session)
+    dimensions = list(version.dimensions.all())
+    scale = version.scale
+    user = request.user
+    facilitator = is_facilitator(user, session)
+    role = participant_role(user, session)
+    editable = session.status == Status.OPEN and can_adjust(user, session)
+    on_board = session.status != Status.SCHEDULED
+    distribution = analytics.distribution(
+        rows, scale_min=scale.min_rating, scale_max=scale.max_rating, guidance=session.guidance
+    )
+    _add_guidance_bands(distribution)
+    skew = analytics.manager_skew(rows)
+    flags = {o["review"]: o["reasons"] for o in analytics.outliers(rows, midpoint=scale.midpoint)}
+    evidence = _evidence_by_review([r["review"] for r in rows]) if editable or adjust_form else {}
+    for row in rows:
+        row["cells"] = _cells(row, dimensions)
+        row["flags"] = flags.get(row["review"], [])
+        if adjust_form is not None and adjust_form.review_id == row["review"]:
+            row["form"] = adjust_form
+        elif editable:
+            row["form"] = AdjustmentForm(
+                review_id=row["review"],
+                dimensions=dimensions,
+                scale=scale,
+                evidence=evidence.get(row["review"], []),
+                initial={"version": row["version"]},
+            )
+    if adjust_form is not None and all(r["review"] != adjust_form.review_id for r in rows):
+        # The review is not (or no longer) on the board: there is no row to show the form
+        # in, so the service's sentence goes to the top of the page.
+        for error in adjust_form.non_field_errors() or ["This review is not on the board."]:
+            messages.error(request, str(error))
+    can_preread = session.status in (Status.SCHEDULED, Status.OPEN) and (
+        facilitator or role is not None
+    )
+    if can_preread and preread_form is None:
+        preread_form = PreReadForm(reviews=[(r["review"], r["engineer"]) for r in rows])
+    context = {
+        "session": session,
+        "rows": rows,
+        "dimensions": dimensions,
+        "scale": scale,
+        "is_facilitator": facilitator,
+        "role": role,
+        "editable": editable,
+        "on_board": on_board,
+        # Engineer, team and level, manager, the dimensions, overall, composite, [before],
+        # evidence, pre-reads, flags: the detail rows span them all.
+        "columns": len(dimensions) + 8 + (1 if on_board else 0),
+        "participants": list(session.participants.all()),
+        "scope_teams": list(session.scope_teams.all()),
+        "scope_managers": list(session.scope_managers.all()),
+        "distribution": distribution,
+        "distribution_svg": mark_safe(distribution_chart(distribution)),
+        "has_guidance": any(b["guidance"] is not None for b in distribution["buckets"]),
+        "skew": skew,
+        "skew_svg": mark_safe(skew_chart(skew)) if skew else "",
+        "nine_box": _nine_box_grid(analytics.nine_box(rows)),
+        "groups": [
+            (GROUP_LABELS.get(key, key), entries) for key, entries in analytics.groups(rows).items()
+        ],
+        "adjustments": session.adjustments.select_related(
+            "actor", "review__engineer__user"
+        ).prefetch_related("evidence"),
+        "preread_form": preread_form if can_preread else None,
+    }
+    return render(request, "calibration/session.html", context, status=status)
+
+
+def _cells(row: dict[str, Any], dimensions: list[Dimension]) -> list[dict[str, Any]]:
+    """Per dimension: self rating, board rating, and the snapshot's rating if it changed."""
+    pre = row["pre_ratings"] or {}
+    cells = []
+    for d in dimensions:
+        board, was = row["ratings"].get(d.key), pre.get(d.key)
+        cells.append(
+            {
+                "dimension": d,
+                "self": row["self_ratings"].get(d.key),
+                "board": board,
+                "was": was,
+                "changed": bool(pre) and was != board,
+            }
+        )
+    return cells
+
+
+def _add_guidance_bands(distribution: dict[str, Any]) -> None:
+    # The analytics flag a share more than 10 points off its guidance: show that band.
+    for bucket in distribution["buckets"]:
+        if bucket["guidance"] is not None:
+            share = float(bucket["guidance"]) * 100
+            bucket["band_low"] = f"{max(share - 10, 0):.0f}"
+            bucket["band_high"] = f"{min(share + 10, 100):.0f}"
+
+
+GROUP_LABELS = {"team": "Team", "level": "Level", "tenure_band": "Tenure"}
+
+
+def _nine_box_grid(nine_box: dict[str, Any]) -> dict[str, Any]:
+    """The 9-box as rows for a 3×3 grid: growth high at the top, performance low at left."""
+    boxes = {(b["performance"], b["growth"]): b for b in nine_box["boxes"]}
+    order = ("low", "moderate", "high")
+    return {
+        "rows": [
+            {"growth": growth, "boxes": [boxes[(perf, growth)] for perf in order]}
+            for growth in reversed(order)
+        ],
+        "performance": order,
+        "unplaced": nine_box["unplaced"],
+    }
+
+
+@login_required
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _session_page(request, selectors.get_session_for_user(request.user, pk))
+
+
+def _board_review(session: CalibrationSession, review_id: str | None) -> Review:
+    review = (
+        Review.objects.filter(pk=review_id, cycle_id=session.cycle_id).first()
+        if review_id and review_id.isdigit()
+        else None
+    )
+    if review is None:
+        raise Http404("No such review on this board.")
+    return review
+
+
+def _bound_adjustment_form(
+    data: Any, session: CalibrationSession, review: Review
+) -> AdjustmentForm:
+    version = session.cycle.rubric_version
+    return AdjustmentForm(
+        data,
+        review_id=review.pk,
+        dimensions=list(version.dimensions.order_by("order")),
+        scale=version.scale,
+        evidence=selectors.review_evidence(review),
+    )
+
+
+@login_required
+@require_POST
+def adjustment_make(request: HttpRequest, pk: int) -> HttpResponse:
+    session = selectors.get_session_for_user(request.user, pk)
+    review = _board_review(session, request.POST.get("review"))
+    form = _bound_adjustment_form(request.POST, session, review)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            adjustment = services.adjustment_make(
+                actor=request.user,
+                session=session,
+                review=review,
+                dimension_key=data["dimension"],
+                rating=data["rating"],
+                rationale=data["rationale"],
+                evidence_ids=data["evidence"],
+                counterexample=data["counterexample"],
+                expected_version=data["version"],
+            )
+        except DomainError as exc:
+            status = exc.status_code
+            if isinstance(exc, StaleVersion):
+                # Show the board as it is now and let the person re-apply their change to it:
+                # the form keeps what they typed but carries the current version.
+                current = exc.extra.get("current", {}).get("version")
+                rebound = request.POST.copy()
+                rebound[form.add_prefix("version")] = str(current)
+                form = _bound_adjustment_form(rebound, session, review)
+                form.is_valid()
+            add_service_errors(form, exc)
+        else:
+            name = dict(form.fields["dimension"].choices).get(  # type: ignore[attr-defined]
+                adjustment.dimension_key, adjustment.dimension_key
+            )
+            messages.success(
+                request,
+                f"{review.engineer}: {name} {_or_dash(adjustment.before)} → {adjustment.after}.",
+            )
+            return redirect(
+                f"{reverse('calibration:detail', args=[session.pk])}#review-{review.pk}"
+            )
+    session = selectors.get_session_for_user(request.user, pk)
+    return _session_page(request, session, status=status, adjust_form=form)
+
+
+@login_required
+@require_POST
+def preread_add(request: HttpRequest, pk: int) -> HttpResponse:
+    session = selectors.get_session_for_user(request.user, pk)
+    rows, _ = selectors.board_rows(session)
+    form = PreReadForm(request.POST, reviews=[(r["review"], r["engineer"]) for r in rows])
+    status = 400
+    if form.is_valid():
+        review = _board_review(session, str(form.cleaned_data["review"]))
+        try:
+            services.preread_add(
+                actor=request.user, session=session, review=review, text=form.cleaned_data["text"]
+            )
+        except DomainError as exc:
+            status = exc.status_code
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Pre-read added on {review.engineer}.")
+            return redirect(
+                f"{reverse('calibration:detail', args=[session.pk])}#review-{review.pk}"
+            )
+    return _session_page(request, session, status=status, preread_form=form)
+
+
+def _or_dash(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+TRANSITIONS: dict[str, tuple[Any, str]] = {
+    "open": (services.session_open, "Session opened: the board holds a snapshot of every review."),
+    "lock": (services.session_lock, "Session locked: no rating can change until it is unlocked."),
+    "unlock": (services.session_unlock, "Session unlocked: ratings can change again."),
+    "close": (
+        services.session_close,
+        "Session closed: the calibrated ratings were written back to the reviews.",
+    ),
+}
+
+
+@login_required
+@require_POST
+def session_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    session = selectors.get_session_for_user(request.user, pk)
+    service, done = TRANSITIONS[action]
+    try:
+        service(actor=request.user, session=session)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect("calibration:detail", pk=session.pk)
+
+
+@login_required
+def health(request: HttpRequest, pk: int) -> HttpResponse:
+    """HR: is the review process itself working for this cycle?"""
+    if not is_hr(request.user):
+        raise Http404("No such page.")
+    cycle = get_cycle_for_user(request.user, pk)
+    figures = cycle_health(cycle)
+    completion = figures["completion"]
+    return render(
+        request,
+        "calibration/health.html",
+        {
+            "cycle": cycle,
+            "health": figures,
+            "completion": [
+                (PHASE_LABELS.get(phase, phase), share) for phase, share in completion.items()
+            ],
+            "completion_svg": mark_safe(completion_chart(completion)),
+            "states": [
+                (label, figures["states"][value])
+                for value, label in Review.State.choices
+                if value in figures["states"]
+            ],
+            "appeal_outcomes": [
+                (label, figures["appeal_outcomes"].get(value, 0))
+                for value, label in Appeal.Status.choices
+            ],
+        },
+    )

@@ -1,0 +1,138 @@
+"""Packet exports through real Celery workers against Redis: progress, idempotence, and a
+worker killed in the middle of a render losing nothing and duplicating nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from calibration.models import ExportJob, PromotionPacket
+from config.celery import app as celery_app
+from tests.calibration.packet_data import build_case
+from tests.test_celery_worker import _database_url_for_subprocess
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+VISIBILITY_TIMEOUT = 8  # seconds before a dead worker's task is handed to another worker
+
+
+@pytest.fixture
+def queue() -> Iterator[str]:
+    if not settings.REDIS_URL:
+        pytest.skip("needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0")
+    name = f"levelset-test-{uuid.uuid4().hex[:8]}"
+    previous = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = name
+    yield name
+    celery_app.conf.task_default_queue = previous
+
+
+def start_worker(queue: str, media: Path) -> subprocess.Popen[str]:
+    media.parent.mkdir(parents=True, exist_ok=True)
+    log = (media.parent / f"worker-{uuid.uuid4().hex[:6]}.log").open("w")  # kept for debugging
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url_for_subprocess(),
+        "CELERY_QUEUE": queue,
+        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        "LEVELSET_VAR_DIR": str(media.parent),
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queue,
+            "--pool=solo",
+            "-n",
+            f"{uuid.uuid4().hex[:6]}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def status(job: ExportJob) -> str:
+    return str(ExportJob.objects.get(pk=job.pk).status)
+
+
+def test_export_survives_a_killed_worker_and_stores_one_packet(
+    queue: str, published: Any, hr: Any, settings: Any, tmp_path: Path
+) -> None:
+    from calibration.promotions import export_request
+
+    media = tmp_path / "media"
+    settings.MEDIA_ROOT = media  # the test process reads what the workers write
+    case, manager = build_case(published, hr, evidence=30)
+    first = start_worker(queue, media)
+    second: subprocess.Popen[str] | None = None
+    try:
+        job = export_request(actor=manager, case=case)
+        wait_for(lambda: status(job) == "rendering", 60, "the render to start")
+        first.send_signal(signal.SIGKILL)  # mid-render: no ack was sent
+        first.wait(10)
+        assert status(job) == "rendering"
+        second = start_worker(queue, media)
+        wait_for(lambda: status(job) in ("done", "failed"), 90, "the redelivered render")
+        assert status(job) == "done", ExportJob.objects.get(pk=job.pk).message
+    finally:
+        for worker in (first, second):
+            if worker is not None and worker.poll() is None:
+                worker.terminate()
+                worker.wait(20)
+        for log in sorted(tmp_path.glob("worker-*.log")):
+            print(log.name, log.read_text()[-3000:])
+    packets = PromotionPacket.objects.filter(case=case)
+    assert packets.count() == 1
+    packet = packets.get()
+    assert Path(packet.path).read_bytes()[:5] == b"%PDF-"
+    assert ExportJob.objects.get(pk=job.pk).packet_id == packet.pk
+
+
+def test_exporting_twice_stores_one_packet(
+    queue: str, published: Any, hr: Any, settings: Any, tmp_path: Path
+) -> None:
+    from calibration.promotions import export_request
+
+    media = tmp_path / "media"
+    settings.MEDIA_ROOT = media
+    case, manager = build_case(published, hr, evidence=5)
+    worker = start_worker(queue, media)
+    try:
+        jobs = [export_request(actor=manager, case=case) for _ in range(2)]
+        for job in jobs:
+            wait_for(lambda job=job: status(job) == "done", 90, "the export")
+    finally:
+        worker.terminate()
+        worker.wait(20)
+    assert PromotionPacket.objects.filter(case=case).count() == 1
+    assert len({ExportJob.objects.get(pk=j.pk).packet_id for j in jobs}) == 1
