@@ -93,10 +93,11 @@ def run() -> None:
         assert response.status_code == 200, response.status_code
         report(name, timed(call, 200), f"   {len(queries)} queries")
 
-    from bench import calibration, reviews
+    from bench import calibration, packets, reviews
 
     reviews.main()
     calibration.main()
+    packets.main()
 
 
 if __name__ == "__main__":

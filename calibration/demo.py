@@ -178,6 +178,7 @@ def seed_review_cycles(*, hr: Any, version: RubricVersion) -> None:
             _manager_rate(review, n, submit=True)
         elif n % 10 == 7:
             _manager_rate(review, n, submit=False)
+    _promotions(current, hr)
     _calibrate(
         current,
         "2026 H2 — Payments and Platform",
@@ -272,3 +273,60 @@ def demo_counts() -> dict[str, int]:
         "engineers": Engineer.objects.count(),
         "reviews": Review.objects.count(),
     }
+
+
+PROMOTION_NARRATIVES = {
+    "scope": "Owned the **payouts platform** across three teams: the ledger rewrite, the retry "
+    "budget and the SLOs that now gate every release.",
+    "complexity": "Untangled a double-entry ledger migration with zero downtime, including the "
+    "reconciliation job nobody else wanted to touch.",
+    "consistency": "Delivered at this level in **both halves** of the year: see the H1 "
+    "postmortem follow-ups and the H2 design work.",
+}
+
+
+def _promotions(cycle: ReviewCycle, hr: Any) -> None:
+    """Four cases in different states, each built from evidence of both cycles."""
+    from calibration import promotions
+
+    user_model = get_user_model()
+    committee = [user_model.objects.get(username=u) for u in ("facilitator", "hr2")]
+    candidates = ["eng04", "eng15", "eng26", "eng37"]
+    for n, username in enumerate(candidates):
+        engineer = Engineer.objects.select_related("manager").get(user__username=username)
+        levels = list(cycle.rubric_version.levels.order_by("order").values_list("code", flat=True))
+        if engineer.level_code == levels[-1]:
+            continue
+        target = levels[levels.index(engineer.level_code) + 1]
+        case = promotions.case_nominate(
+            actor=engineer.manager,
+            engineer=engineer,
+            cycle=cycle,
+            target_level=target,
+            summary=f"{engineer.user.first_name} works at **{target}** on scope and reliability.",
+        )
+        ids = list(promotions.candidate_evidence(case).values_list("pk", flat=True))
+        for i, (axis, text) in enumerate(PROMOTION_NARRATIVES.items()):
+            if n == 0 and axis == "consistency":
+                break  # the first case is still being written
+            promotions.case_update(
+                actor=engineer.manager,
+                case=case,
+                axis=axis,
+                rating=4,
+                narrative=text,
+                evidence_ids=ids if axis == "consistency" else ids[i::2],
+            )
+        if n == 0:
+            continue
+        promotions.case_submit(actor=engineer.manager, case=case, committee=committee)
+        if n >= 2:
+            outcome = "promoted" if n == 2 else "not_yet"
+            feedback = (
+                "The committee agreed the scope is clearly at the next level; congratulations."
+                if n == 2
+                else "Strong delivery; show the same scope for one more half before the next case."
+            )
+            promotions.case_decide(
+                actor=committee[0], case=case, outcome=outcome, feedback=feedback
+            )

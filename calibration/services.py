@@ -291,6 +291,8 @@ def adjustment_make(
                 f"{session} is {session.get_status_display().lower()}: ratings change "
                 "only while it is open."
             )
+        if Review.objects.filter(pk=review.pk, engineer__user_id=actor.pk).exists():
+            raise Forbidden("Nobody calibrates their own review.")
         entry = (
             SessionReview.objects.select_for_update()
             .select_related("review")
@@ -424,6 +426,25 @@ def session_close(*, actor: Any, session: CalibrationSession) -> CalibrationSess
             review.version += 1
             review.save(update_fields=["overall_rating", "state", "version"])
             entry.active = False
+            # Each review's own trail shows the write-back, not just the session's.
+            audit.record(
+                actor=actor,
+                action="calibration.review.calibrated",
+                target=review,
+                payload={
+                    "session": session.pk,
+                    "before": {
+                        "ratings": entry.pre_ratings,
+                        "overall": entry.pre_overall,
+                        "composite": entry.pre_composite,
+                    },
+                    "after": {
+                        "ratings": entry.ratings,
+                        "overall": entry.overall,
+                        "composite": entry.composite,
+                    },
+                },
+            )
             summary.append(
                 {
                     "review": review.pk,

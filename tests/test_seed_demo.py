@@ -35,6 +35,19 @@ def test_seed_demo_builds_the_demo_organisation(db: None) -> None:
     assert set(CalibrationSession.objects.values_list("status", flat=True)) == {"open", "closed"}
     assert Adjustment.objects.filter(session__status="open").exists()
     assert set(Appeal.objects.values_list("status", flat=True)) == {"open", "changed"}
+    from calibration.models import PromotionCase
+
+    assert set(PromotionCase.objects.values_list("status", flat=True)) == {
+        "draft",
+        "submitted",
+        "decided",
+    }
+    decided = PromotionCase.objects.filter(status="decided")
+    assert set(decided.values_list("outcome", flat=True)) == {"promoted", "not_yet"}
+    cycles = {
+        e.review.cycle_id for e in decided.first().axes.get(axis="consistency").evidence.all()
+    }
+    assert len(cycles) == 2
     assert authenticate(username="eng01", password="levelset-demo") is not None
 
     # Deterministic and safe to run twice.

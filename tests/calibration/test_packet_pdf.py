@@ -9,7 +9,6 @@ import hashlib
 import io
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -536,14 +535,17 @@ def test_hostile_content_is_never_fetched(
     assert "Ada Okafor" in text  # the packet still rendered in full
 
 
-def test_render_time_of_a_25_evidence_packet(cal: Calibration, no_network: list[Any]) -> None:
+def test_a_25_evidence_packet_runs_to_several_pages(
+    cal: Calibration, no_network: list[Any]
+) -> None:
+    # How long this takes is measured by `make bench`, not asserted here.
     case = build_sample(cal, extra_evidence=15).case
-    assert len(packet_context(case)["evidence"]) == 25
-    started = time.perf_counter()
+    context = packet_context(case)
+    assert len(context["evidence"]) == 25
     pdf, pages = render_packet_pdf(render_packet_html(case), title="t", author="a")
-    elapsed = time.perf_counter() - started
-    print(f"\n25-evidence packet: {pages} pages, {len(pdf):,} bytes in {elapsed:.2f} s")
-    assert elapsed < 30  # a Celery worker's time limit is far above this
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert pages >= 5
+    assert all(item["title"] in text for item in context["evidence"])
 
 
 def test_context_queries_are_fixed_plus_one_per_review(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 import pytest
@@ -195,3 +196,38 @@ def test_committee_decides_and_the_engineer_then_sees_it(promo: dict[str, Any]) 
     )
     assert actions[0] == "calibration.promotion.nominated"
     assert actions[-2:] == ["calibration.promotion.submitted", "calibration.promotion.decided"]
+
+
+def test_case_page_exports_with_progress_and_download(
+    promo: dict[str, Any], settings: Any, tmp_path: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Without Redis the export runs eagerly: the progress fragment comes back done."""
+    from django.test import Client
+
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        pytest.skip("the eager path; the real-worker path is in tests/test_packet_worker.py")
+    settings.MEDIA_ROOT = tmp_path
+    case = decided_case(promo)
+    client = Client()
+    client.force_login(promo["org"].manager)
+    page = client.get(f"/promotions/{case.pk}/").content.decode()
+    assert 'id="export-button"' in page and 'id="axis-consistency"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        fragment = client.post(f"/promotions/{case.pk}/export/").content.decode()
+    assert "Packet export: Queued" in fragment and 'hx-trigger="every 1s"' in fragment
+    job_url = re.search(r'hx-get="(/promotions/jobs/[^"]+)"', fragment).group(1)
+    done = client.get(job_url).content.decode()
+    assert "Packet export: Done" in done and 'id="packet-download"' in done
+    assert "every 1s" not in done  # polling stops once the packet is ready
+    download = client.get(f"/api/promotions/{case.pk}/packet.pdf")
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    etag = download["ETag"]
+    assert (
+        client.get(f"/api/promotions/{case.pk}/packet.pdf", HTTP_IF_NONE_MATCH=etag).status_code
+        == 304
+    )
+    assert (
+        client_for(promo["org"].peer).get(f"/api/promotions/{case.pk}/packet.pdf").status_code
+        == 404
+    )
+    assert AuditEvent.objects.filter(action="calibration.packet.downloaded").count() == 1

@@ -207,3 +207,31 @@ def test_board_and_analytics_queries_are_few_and_constant(cal: Calibration) -> N
     board, analytics = board_queries(cal, "board/"), board_queries(cal, "analytics/")
     assert len(board) <= 10, "\n".join(board)
     assert len(analytics) <= len(board)  # analytics skip the self ratings and pre-reads
+
+
+def test_nobody_calibrates_their_own_review(cal: Calibration) -> None:
+    from calibration.services import adjustment_make
+    from config.errors import Forbidden
+
+    open_session(cal)
+    # The participating manager's own review, were it on the board, is out of their reach.
+    own = cal.review(cal.org.manager)
+    with pytest.raises(Forbidden, match="own review"):
+        adjustment_make(
+            actor=cal.org.manager,
+            session=cal.session,
+            review=own,
+            dimension_key="delivery",
+            rating=5,
+            rationale="I did great work this half, honestly",
+            counterexample="x",
+        )
+
+
+def test_closing_records_the_write_back_on_each_review(cal: Calibration) -> None:
+    open_session(cal)
+    assert client_for(cal.facilitator).post(url(cal, "close/")).status_code == 200
+    events = AuditEvent.objects.filter(action="calibration.review.calibrated")
+    assert events.count() == 2
+    ada = events.get(target_id=str(cal.review(cal.org.engineer).pk))
+    assert ada.payload["before"]["composite"] == ada.payload["after"]["composite"] == "3.25"
