@@ -104,10 +104,11 @@ def bench_render(cycle: ReviewCycle) -> None:
 
 def _workers(count: int, queue: str) -> list[subprocess.Popen[bytes]]:
     db = connection.settings_dict
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
     url = (
         f"sqlite:///{db['NAME']}"
         if connection.vendor == "sqlite"
-        else f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        else f"postgres://{db['USER'] or 'postgres'}@{host}/{db['NAME']}"
     )
     env = {**os.environ, "DATABASE_URL": url, "CELERY_QUEUE": queue}
     return [
