@@ -167,6 +167,7 @@ def bench_throughput(cycle: ReviewCycle) -> None:
     engineers = list(
         Engineer.objects.filter(user__username__startswith="eng", manager__isnull=False)
         .exclude(user__username="eng03")
+        .exclude(promotion_cases__cycle=cycle)
         .select_related("manager")
         .order_by("user__username")[:40]
     )

@@ -123,10 +123,10 @@ def board_rows(
                     "review_id",
                     "version",
                     "ratings",
-                    "pre_ratings",
                     "overall",
                     "composite",
-                    "pre_composite",
+                    # Analytics never look back at the pre-calibration ratings.
+                    *(("pre_ratings", "pre_composite") if detail else ()),
                 )
             },
             **{alias: f"review__{path}" for alias, path in review_fields.items()},
@@ -204,7 +204,7 @@ def board_rows(
             pre_ratings, pre_composite = None, None
         else:
             ratings, composite = e["ratings"], e["composite"]
-            pre_ratings, pre_composite = e["pre_ratings"], e["pre_composite"]
+            pre_ratings, pre_composite = e.get("pre_ratings"), e.get("pre_composite")
         rows.append(
             {
                 "review": rid,
@@ -243,7 +243,7 @@ def calibration_history(review: Review) -> QuerySet[AuditEvent]:
     """Every calibration change to a review, from the audit log: who, when, why, evidence."""
     return (
         AuditEvent.objects.for_target("reviews.review", review.pk)
-        .filter(Q(action__startswith="calibration.") | Q(action__startswith="reviews.appeal"))
+        .filter(Q(action="calibration.adjustment.made") | Q(action__startswith="reviews.appeal"))
         .select_related("actor")
     )
 
