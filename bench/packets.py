@@ -168,6 +168,7 @@ def bench_throughput(cycle: ReviewCycle) -> None:
         Engineer.objects.filter(user__username__startswith="eng", manager__isnull=False)
         .exclude(user__username="eng03")
         .exclude(promotion_cases__cycle=cycle)
+        .exclude(level_code=cycle.rubric_version.levels.order_by("-order").values("code")[:1])
         .select_related("manager")
         .order_by("user__username")[:40]
     )
