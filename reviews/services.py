@@ -672,20 +672,22 @@ def rating_set_overall(
 # ---- transitions ---------------------------------------------------------------------------
 
 
+def _require_every_dimension_rated(review: Review, field: str) -> None:
+    rated = {k for k, r in ratings_by_key(review).items() if getattr(r, field) is not None}
+    missing = [d.name for d in review.cycle.rubric_version.dimensions.all() if d.key not in rated]
+    if missing:
+        raise ValidationFailed(
+            f"Rate every dimension before submitting; missing: {', '.join(missing)}.",
+            errors={"ratings": [f"missing: {', '.join(missing)}"]},
+        )
+
+
 def review_submit_self(*, actor: Any, review: Review) -> Review:
     with transaction.atomic():
         review = _locked_review(review)
         _require_owner(actor, review, "submit this self-review")
         _require_state(review, "submit the self-review", **SELF_REVIEW_OPEN)
-        rated = {k for k, r in ratings_by_key(review).items() if r.self_rating is not None}
-        missing = [
-            d.name for d in review.cycle.rubric_version.dimensions.all() if d.key not in rated
-        ]
-        if missing:
-            raise ValidationFailed(
-                f"Rate every dimension before submitting; missing: {', '.join(missing)}.",
-                errors={"ratings": [f"missing: {', '.join(missing)}"]},
-            )
+        _require_every_dimension_rated(review, "self_rating")
         before = review.state
         review.submit_self()
         review.self_submitted_at = timezone.now()
@@ -727,15 +729,7 @@ def review_submit_manager(*, actor: Any, review: Review) -> Review:
             states=[State.SELF_SUBMITTED],
             phases=[Phase.MANAGER_REVIEW],
         )
-        rated = {k for k, r in ratings_by_key(review).items() if r.manager_rating is not None}
-        missing = [
-            d.name for d in review.cycle.rubric_version.dimensions.all() if d.key not in rated
-        ]
-        if missing:
-            raise ValidationFailed(
-                f"Rate every dimension before submitting; missing: {', '.join(missing)}.",
-                errors={"ratings": [f"missing: {', '.join(missing)}"]},
-            )
+        _require_every_dimension_rated(review, "manager_rating")
         before = review.state
         review.submit_manager()
         review.manager_submitted_at = timezone.now()
