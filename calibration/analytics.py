@@ -111,12 +111,12 @@ def outliers(
                     f"composite {_q(composite)} and overall rating {row['overall']} are "
                     f"{_q(gap)} apart"
                 )
+        evidence = row.get("evidence_by_dimension") or {}
+        # Ratings are ints and a Decimal midpoint compares with them exactly; no conversion.
         unbacked = [
             key
             for key, value in (row.get("ratings") or {}).items()
-            if value is not None
-            and Decimal(value) != midpoint
-            and not (row.get("evidence_by_dimension") or {}).get(key)
+            if value is not None and value != midpoint and not evidence.get(key)
         ]
         if unbacked:
             reasons.append(

@@ -284,20 +284,19 @@ class BoardView(APIView):
 def board_analytics(session: CalibrationSession) -> dict[str, Any]:
     rows, version = selectors.board_rows(session, detail=False)
     scale = version.scale
-    return jsonable(
-        {
-            "distribution": analytics.distribution(
-                rows,
-                scale_min=scale.min_rating,
-                scale_max=scale.max_rating,
-                guidance=session.guidance,
-            ),
-            "skew": analytics.manager_skew(rows),
-            "outliers": analytics.outliers(rows, midpoint=scale.midpoint),
-            "nine_box": analytics.nine_box(rows),
-            "groups": analytics.groups(rows),
-        }
-    )
+    # The analytics return JSON-ready values (decimals already as strings).
+    return {
+        "distribution": analytics.distribution(
+            rows,
+            scale_min=scale.min_rating,
+            scale_max=scale.max_rating,
+            guidance=session.guidance,
+        ),
+        "skew": analytics.manager_skew(rows),
+        "outliers": analytics.outliers(rows, midpoint=scale.midpoint),
+        "nine_box": analytics.nine_box(rows),
+        "groups": analytics.groups(rows),
+    }
 
 
 class AnalyticsView(APIView):

@@ -154,6 +154,8 @@ def test_facilitator_runs_a_session_and_hr_follows_the_trail(
     actions = page.locator("#audit-table tbody tr td:nth-child(4)").all_inner_texts()
     assert actions == [
         "calibration.session.closed",
+        "calibration.review.calibrated",  # the write-back, on each review's own trail
+        "calibration.review.calibrated",
         "calibration.session.locked",
         "calibration.adjustment.made",
         "calibration.session.opened",
@@ -164,13 +166,15 @@ def test_facilitator_runs_a_session_and_hr_follows_the_trail(
     assert f"History of reviews.review #{ada.pk}" in page.locator("#history-heading").inner_text()
     history = page.locator("#audit-table tbody tr td:nth-child(4)").all_inner_texts()
     story = [
+        "calibration.review.calibrated",
         "calibration.adjustment.made",
         "reviews.review.manager_submitted",
         "reviews.review.self_submitted",
     ]
     assert [action for action in history if action in story] == story
-    page.locator("#audit-table tbody tr").first.locator("summary").click()
-    assert "Led the ledger rewrite" in page.locator("#audit-table pre.payload").first.inner_text()
+    adjustment = page.locator("#audit-table tbody tr", has_text="calibration.adjustment.made")
+    adjustment.locator("summary").click()
+    assert "Led the ledger rewrite" in adjustment.locator("pre.payload").inner_text()
     page.screenshot(path=str(artifacts_dir / "audit-log.png"), full_page=True)
 
     # From the calibration list, HR opens the cycle's process-health page.
