@@ -1,11 +1,12 @@
 from django.urls import path
 
-from calibration import views
+from calibration import history_views, views
 
 app_name = "calibration"
 urlpatterns = [
     path("", views.session_list, name="list"),
     path("cycles/<int:pk>/health/", views.health, name="health"),
+    path("reviews/<int:pk>/history/", history_views.review_history, name="review-history"),
     path("<int:pk>/", views.session_detail, name="detail"),
     path("<int:pk>/adjust/", views.adjustment_make, name="adjust"),
     path("<int:pk>/prereads/", views.preread_add, name="preread"),

@@ -123,3 +123,29 @@ def test_audit_api_is_hr_only_and_filterable(cal: Calibration) -> None:
     assert hr.get("/api/audit/chain/").json()["ok"] is True
     for user in (cal.org.manager, cal.org.engineer, cal.facilitator):
         assert client_for(user).get("/api/audit/events/").status_code == 403
+
+
+def test_history_page_and_appeal_form(cal: Calibration) -> None:
+    from django.test import Client
+
+    review = cal.review(cal.org.engineer)
+    client = Client()
+    client.force_login(cal.org.engineer)
+    hidden = client.get(f"/calibration/reviews/{review.pk}/history/").content.decode()
+    assert 'id="history-hidden"' in hidden
+    calibrate_and_finalise(cal)
+    page = client.get(f"/calibration/reviews/{review.pk}/history/").content.decode()
+    assert "delivery: 4 → 5" in page and "staff-level scope" in page
+    bad = client.post(
+        f"/calibration/reviews/{review.pk}/history/", {"dimension": "scope", "reason": "no"}
+    )
+    assert bad.status_code == 400 and 'role="alert"' in bad.content.decode()
+    ok = client.post(
+        f"/calibration/reviews/{review.pk}/history/",
+        {"dimension": "scope", "reason": "I owned the payouts roadmap all half long"},
+    )
+    assert ok.status_code == 302
+    assert review.appeals.get().dimension_key == "scope"
+    stranger = Client()
+    stranger.force_login(cal.org.stranger)
+    assert stranger.get(f"/calibration/reviews/{review.pk}/history/").status_code == 404
