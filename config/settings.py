@@ -184,6 +184,18 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The cache behind the review read cache (reviews/readcache.py). CACHE_URL (Redis) shares it
+# between server processes, which production needs; without it each process keeps its own.
+CACHE_URL = env_str("CACHE_URL") or ""
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+LEVELSET_READ_CACHE = env_bool("LEVELSET_READ_CACHE", True)
+
 # Celery: Redis as broker and result backend when REDIS_URL is set; otherwise tasks run
 # eagerly in-process, which is the embedded default.
 REDIS_URL = env_str("REDIS_URL") or ""

@@ -6,6 +6,7 @@ from typing import Any
 
 import django_filters
 from django.db import transaction
+from django.http import HttpResponseBase
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
@@ -13,10 +14,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.errors import Forbidden, ValidationFailed
-from reviews import selectors, services
+from reviews import readcache, selectors, services
 from reviews.evidence import EvidenceKind
 from reviews.models import Evidence, Review, ReviewCycle, TeamMetrics
-from reviews.permissions import can_manage_cycles, can_see_manager_ratings
+from reviews.permissions import (
+    can_manage_cycles,
+    can_see_manager_ratings,
+    manager_ratings_visible,
+)
 from reviews.scores import score_payload
 from rubrics.scoring import ScoringError
 
@@ -314,12 +319,81 @@ class ReviewFilter(django_filters.FilterSet):
         fields = ["cycle", "team", "state"]
 
 
+_timestamp = serializers.DateTimeField().to_representation
+
+
+def _name(first: str, last: str) -> str:
+    return f"{first} {last}".strip()  # what User.get_full_name() gives
+
+
+def review_list_item(
+    row: dict[str, Any], ratings: list[dict[str, Any]], viewer: Any
+) -> dict[str, Any]:
+    """One review of the list, read from plain rows, in `ReviewSerializer`'s shape.
+
+    The list builds its items by hand: through the serializer, model instances and per-field
+    calls took most of the endpoint's time. A test holds the two to the same output.
+    """
+    show_manager = manager_ratings_visible(viewer, row["engineer__user_id"], row["state"])
+    manager = row["manager__username"]
+    return {
+        "id": row["id"],
+        "cycle": row["cycle_id"],
+        "engineer": {
+            "id": row["engineer_id"],
+            "username": row["engineer__user__username"],
+            "name": _name(row["engineer__user__first_name"], row["engineer__user__last_name"]),
+        },
+        "team": {"id": row["team_id"], "name": row["team__name"]},
+        "level": row["level_code"],
+        "manager": None
+        if manager is None
+        else {
+            "username": manager,
+            "name": _name(row["manager__first_name"], row["manager__last_name"]),
+        },
+        "state": row["state"],
+        "version": row["version"],
+        "overall_rating": row["overall_rating"],
+        "growth_rating": row["growth_rating"],
+        "evidence_count": row["evidence_count"],
+        "ratings": [
+            {
+                "dimension": rating["dimension_key"],
+                "self_rating": rating["self_rating"],
+                "manager_rating": rating["manager_rating"] if show_manager else None,
+            }
+            for rating in ratings
+        ],
+        **{
+            field: None if row[field] is None else _timestamp(row[field])
+            for field in (
+                "self_submitted_at",
+                "manager_submitted_at",
+                "finalized_at",
+                "acknowledged_at",
+            )
+        },
+    }
+
+
 class ReviewListView(generics.ListAPIView):
-    serializer_class = ReviewSerializer
+    serializer_class = ReviewSerializer  # the documented shape of each item
     filterset_class = ReviewFilter
 
     def get_queryset(self) -> Any:
-        return selectors.reviews_for_user(self.request.user)
+        return selectors.review_list_rows(self.request.user)
+
+    # A cached read is the rendered JSON itself, not a Response to render.
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
+        return readcache.cached_json(request, "list", self.page_data)
+
+    def page_data(self) -> Any:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None  # the list is always paginated
+        ratings = selectors.ratings_by_review([row["id"] for row in page])
+        items = [review_list_item(row, ratings[row["id"]], self.request.user) for row in page]
+        return self.get_paginated_response(items).data
 
 
 class ReviewDetailView(APIView):
@@ -437,9 +511,12 @@ AcknowledgeView = _transition(services.review_acknowledge)
 
 class ScoreView(APIView):
     @extend_schema(responses=inline_serializer("ReviewScore", fields={}))
-    def get(self, request: Request, pk: int) -> Response:
-        review = selectors.get_review_for_user(request.user, pk)
-        return Response(score_payload(review, viewer=request.user))
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
+        def build() -> dict[str, Any]:
+            review = selectors.get_review_for_user(request.user, pk)
+            return score_payload(review, viewer=request.user)
+
+        return readcache.cached_json(request, "score", build)
 
 
 class WhatIfView(APIView):

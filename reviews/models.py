@@ -11,11 +11,14 @@ from django.db.models import Q
 from django_fsm import FSMField, transition
 
 from reviews.evidence import MAX_URL_LENGTH, EvidenceKind
+from reviews.readcache import ReviewDataQuerySet
 
 
 class Team(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=120)
+
+    objects = ReviewDataQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -24,7 +27,7 @@ class Team(models.Model):
         return self.name
 
 
-class EngineerQuerySet(models.QuerySet["Engineer"]):
+class EngineerQuerySet(ReviewDataQuerySet):
     def reporting_to(self, user: Any) -> EngineerQuerySet:
         return self.filter(manager=user)
 
@@ -95,6 +98,8 @@ class ReviewCycle(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ReviewDataQuerySet.as_manager()
+
     class Meta:
         ordering = ["-self_review_ends", "name"]
         constraints = [
@@ -124,7 +129,7 @@ class ReviewCycle(models.Model):
         return deadlines.get(self.phase)
 
 
-class ReviewQuerySet(models.QuerySet["Review"]):
+class ReviewQuerySet(ReviewDataQuerySet):
     def in_cycle(self, cycle: Any) -> ReviewQuerySet:
         return self.filter(cycle=cycle)
 
@@ -206,10 +211,14 @@ class Review(models.Model):
 
     @property
     def manager_has_submitted(self) -> bool:
-        return self.state not in (self.State.DRAFT, self.State.SELF_SUBMITTED)
+        return self.state_has_manager_submission(self.state)
+
+    @classmethod
+    def state_has_manager_submission(cls, state: str) -> bool:
+        return state not in (cls.State.DRAFT, cls.State.SELF_SUBMITTED)
 
 
-class EvidenceQuerySet(models.QuerySet["Evidence"]):
+class EvidenceQuerySet(ReviewDataQuerySet):
     def active(self) -> EvidenceQuerySet:
         return self.filter(withdrawn_at__isnull=True)
 
@@ -261,6 +270,8 @@ class DimensionRating(models.Model):
         blank=True, help_text="For a low rating without evidence: what happened instead."
     )
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReviewDataQuerySet.as_manager()
 
     class Meta:
         ordering = ["review_id", "pk"]

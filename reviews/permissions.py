@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Q
 
 from config.roles import is_hr
+from reviews.models import Review
 
 
 def visible_engineers_filter(user: Any) -> Q:
@@ -46,7 +47,13 @@ def is_review_manager(user: Any, review: Any) -> bool:
 
 def can_see_manager_ratings(user: Any, review: Any) -> bool:
     """The engineer sees the manager's ratings once the manager has submitted them."""
-    return not is_review_owner(user, review) or review.manager_has_submitted
+    return manager_ratings_visible(user, review.engineer.user_id, review.state)
+
+
+def manager_ratings_visible(user: Any, engineer_user_id: int, state: str) -> bool:
+    """`can_see_manager_ratings` for a review read as plain values (the reviews list)."""
+    is_owner = engineer_user_id == getattr(user, "pk", None)
+    return not is_owner or Review.state_has_manager_submission(state)
 
 
 def can_manage_cycles(user: Any) -> bool:

@@ -17,11 +17,12 @@ PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "prod-" + "k3y-" * 15,
     "ALLOWED_HOSTS": "levelset.example.com",
+    "CACHE_URL": "redis://cache.example.com:6379/1",
 }
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    dropped = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    dropped = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE", "CACHE_URL"}
     base = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -52,6 +53,23 @@ def test_env_helpers_parse_and_refuse(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_production_check_deploy_passes() -> None:
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_production_with_a_per_process_cache_is_warned() -> None:
+    env = {k: v for k, v in PRODUCTION.items() if k != "CACHE_URL"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", CACHE_URL="", **env)
+    assert result.returncode != 0
+    assert "reviews.W001" in result.stderr and "Set CACHE_URL" in result.stderr
+    off = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **env,
+        CACHE_URL="",
+        LEVELSET_READ_CACHE="false",
+    )
+    assert off.returncode == 0, off.stderr + off.stdout
 
 
 def test_production_without_secret_key_refuses_to_start() -> None:
