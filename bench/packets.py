@@ -86,7 +86,7 @@ def bench_render(cycle: ReviewCycle) -> None:
     engineer = Engineer.objects.filter(user__username="eng03").select_related("manager").get()
     case = _case_for(engineer, cycle, evidence=25)
     html_samples, pdf_samples, pages = [], [], 0
-    for _ in range(5):
+    for _ in range(9):
         start = time.perf_counter()
         html = render_packet_html(case)
         html_samples.append(time.perf_counter() - start)
