@@ -332,8 +332,8 @@ def evidence_add(
         audit.record(
             actor=actor,
             action="reviews.evidence.added",
-            target=item,
-            payload={"review": review.pk, "after": _evidence_payload(item)},
+            target=review,  # evidence is part of the review: its history shows it
+            payload={"evidence": item.pk, "after": _evidence_payload(item)},
         )
     return item
 
@@ -383,7 +383,7 @@ def evidence_paste(*, actor: Any, review: Review, text: str) -> list[dict[str, A
                 action="reviews.evidence.pasted",
                 target=review,
                 payload={
-                    "added": [_evidence_payload(i) for i in created],
+                    "added": [{"evidence": i.pk, **_evidence_payload(i)} for i in created],
                     "refused": [r for r in results if not r["accepted"]],
                 },
             )
@@ -423,8 +423,8 @@ def evidence_update(*, actor: Any, evidence: Evidence, **changes: Any) -> Eviden
         audit.record(
             actor=actor,
             action="reviews.evidence.edited",
-            target=item,
-            payload={"review": review.pk, "before": before, "after": _evidence_payload(item)},
+            target=review,
+            payload={"evidence": item.pk, "before": before, "after": _evidence_payload(item)},
         )
     return item
 
@@ -451,8 +451,8 @@ def evidence_withdraw(*, actor: Any, evidence: Evidence, reason: str = "") -> Ev
         audit.record(
             actor=actor,
             action="reviews.evidence.withdrawn",
-            target=item,
-            payload={"review": review.pk, "reason": item.withdrawn_reason},
+            target=review,
+            payload={"evidence": item.pk, "title": item.title, "reason": item.withdrawn_reason},
         )
     return item
 

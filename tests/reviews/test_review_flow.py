@@ -282,3 +282,25 @@ def test_snapshot_recomputes_identically_after_the_rubric_changes(org: Org) -> N
     )
     assert again.as_dict() == snapshot.breakdown
     assert snapshot.composite == again.composite
+
+
+def test_a_reviews_audit_history_includes_its_evidence(org: Org) -> None:
+    """HR filtering the audit log to one review sees evidence added, edited and withdrawn."""
+    from tests.conftest import client_for
+
+    review = org.review(org.engineer)
+    item = evidence_add(actor=org.engineer, review=review, url="https://x.example/pr/7")
+    evidence_update(actor=org.engineer, evidence=item, title="Payout retries")
+    evidence_withdraw(actor=org.engineer, evidence=item)
+    url = (
+        f"/api/audit/events/?target_type=reviews.review&target_id={review.pk}"
+        "&action=reviews.evidence."
+    )
+    events = client_for(org.hr).get(url).json()["results"]
+    assert sorted((e["action"], e["payload"]["evidence"]) for e in events) == [
+        ("reviews.evidence.added", item.pk),
+        ("reviews.evidence.edited", item.pk),
+        ("reviews.evidence.withdrawn", item.pk),
+    ]
+    edited = next(e for e in events if e["action"] == "reviews.evidence.edited")
+    assert edited["payload"]["after"]["title"] == "Payout retries"
