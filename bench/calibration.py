@@ -5,7 +5,8 @@
    as the facilitator: median in-process time and queries per request.
    Targets: at most 10 queries, median ≤ 300 ms.
 2. Analytics over a cycle of 10,000 reviews: loading the board rows of a 10,000-review
-   session and computing distribution, skew, outliers, 9-box and groups.
+   session and computing distribution, skew, outliers, 9-box and groups; the median of 5
+   runs, with the first (cold) run beside it.
    Target: ≤ 1 s (the pure analytics are also timed on their own).
 """
 
@@ -117,10 +118,13 @@ def bench_cycle_analytics(hr: Any, version: RubricVersion, facilitator: Any) -> 
     session = CalibrationSession.objects.select_related("cycle__rubric_version__scale").get(
         pk=session.pk
     )
-    start = time.perf_counter()
-    result = board_analytics(session)
-    total = time.perf_counter() - start
-    assert result["distribution"]["total"] == 10_000, result["distribution"]["total"]
+    samples = []
+    for _ in range(5):  # the first run is cold (nothing of the cycle in SQLite's page cache)
+        start = time.perf_counter()
+        result = board_analytics(session)
+        samples.append(time.perf_counter() - start)
+        assert result["distribution"]["total"] == 10_000, result["distribution"]["total"]
+    total = statistics.median(samples)
     rows, ver = selectors.board_rows(session)
     start = time.perf_counter()
     analytics.distribution(rows, scale_min=1, scale_max=5)
@@ -130,8 +134,9 @@ def bench_cycle_analytics(hr: Any, version: RubricVersion, facilitator: Any) -> 
     analytics.groups(rows)
     pure = time.perf_counter() - start
     print(
-        f"{'analytics, 10,000 reviews (load + compute)':<48} {total:8.3f} s"
-        f"   {_verdict(total <= ANALYTICS_S_TARGET)} (target ≤ {ANALYTICS_S_TARGET:g} s)"
+        f"{'analytics, 10,000 reviews (load + compute)':<48} {total:8.3f} s median of 5"
+        f" (first {samples[0]:.3f} s)   {_verdict(total <= ANALYTICS_S_TARGET)}"
+        f" (target ≤ {ANALYTICS_S_TARGET:g} s)"
     )
     print(f"{'  of which the analytics functions alone':<48} {pure:8.3f} s")
 

@@ -4,11 +4,13 @@ queries however many reviews it holds."""
 from __future__ import annotations
 
 import datetime
+import json
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.http import Http404
 
 from audit.models import AuditEvent
@@ -156,12 +158,18 @@ def board_rows(
             manager_ratings[review_id][key] = manager
     evidence: dict[int, dict[str, int]] = defaultdict(dict)
     evidence_counts: dict[int, int] = defaultdict(int)
-    for review_id, dimensions in (
+    # The tag lists arrive as JSON text and are decoded once per distinct list: a big board
+    # repeats a handful of combinations thousands of times.
+    decoded: dict[str, list[str]] = {}
+    for review_id, raw in (
         Evidence.objects.filter(withdrawn_at__isnull=True, review_id__in=review_ids)
         .order_by()
-        .values_list("review_id", "dimensions")
+        .values_list("review_id", Cast("dimensions", TextField()))
     ):
         evidence_counts[review_id] += 1
+        dimensions = decoded.get(raw)
+        if dimensions is None:
+            dimensions = decoded[raw] = json.loads(raw) if raw else []
         for key in dimensions:
             evidence[review_id][key] = evidence[review_id].get(key, 0) + 1
     prereads: dict[int, list[dict[str, Any]]] = defaultdict(list)
