@@ -513,7 +513,7 @@ class ScoreView(APIView):
     @extend_schema(responses=inline_serializer("ReviewScore", fields={}))
     def get(self, request: Request, pk: int) -> HttpResponseBase:
         def build() -> dict[str, Any]:
-            review = selectors.get_review_for_user(request.user, pk)
+            review = selectors.get_review_for_score(request.user, pk)
             return score_payload(review, viewer=request.user)
 
         return readcache.cached_json(request, "score", build)
@@ -523,7 +523,7 @@ class WhatIfView(APIView):
     @extend_schema(request=WhatIfInput, responses=inline_serializer("ReviewWhatIf", fields={}))
     def post(self, request: Request, pk: int) -> Response:
         data = _valid(WhatIfInput, request)
-        review = selectors.get_review_for_user(request.user, pk)
+        review = selectors.get_review_for_score(request.user, pk)
         try:
             payload = score_payload(review, viewer=request.user, what_if=data["ratings"])
         except ScoringError as exc:

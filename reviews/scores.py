@@ -10,6 +10,7 @@ from reviews.models import Review
 from reviews.permissions import can_see_manager_ratings
 from reviews.selectors import evidence_counts, ratings_by_key
 from rubrics.scoring import Breakdown, compute
+from rubrics.selectors import version_data
 
 
 def manager_ratings(review: Review) -> dict[str, int]:
@@ -29,11 +30,11 @@ def self_ratings(review: Review) -> dict[str, int]:
 
 
 def score(review: Review, ratings: Mapping[str, Any]) -> Breakdown:
-    version = review.cycle.rubric_version
+    version = version_data(review.cycle.rubric_version)
     return compute(
-        dimensions=version.dimension_specs(),
+        dimensions=version.dimensions,
         ratings=ratings,
-        scale=version.scale_spec(),
+        scale=version.scale,
         rubric_version=version.number,
     )
 
@@ -54,27 +55,22 @@ def score_payload(
         basis, ratings = "self", self_ratings(review)
     breakdown = score(review, ratings).as_dict()
 
-    version = review.cycle.rubric_version
-    level = next((lv for lv in version.levels.all() if lv.code == review.level_code), None)
+    version = version_data(review.cycle.rubric_version)
     stored = ratings_by_key(review)
     counts = evidence_counts(review)
     show_manager = can_see_manager_ratings(viewer, review)
-    criteria = {
-        d.key: next((c.text for c in d.criteria.all() if level and c.level_id == level.pk), "")
-        for d in version.dimensions.all()
-    }
     for term in breakdown["terms"]:
         key = term["dimension"]
         rating = stored.get(key)
         term["self_rating"] = rating.self_rating if rating else None
         term["manager_rating"] = rating.manager_rating if rating and show_manager else None
         term["evidence_count"] = counts.get(key, 0)
-        term["criteria"] = criteria.get(key, "")
+        term["criteria"] = version.criteria.get((key, review.level_code), "")
     breakdown.update(
         review=review.pk,
         basis=basis,
         level=review.level_code,
-        rubric=version.rubric.slug,
+        rubric=version.rubric,
         explanation=(
             "Advisory: a calibration input, never the final answer. composite = Σ(weight × "
             "rating) ÷ Σ weight over the rated dimensions; a triggered gate caps it; rounded "

@@ -196,6 +196,27 @@ def get_review_for_user(user: Any, pk: int | str) -> Review:
     return review
 
 
+def get_review_for_score(user: Any, pk: int | str) -> Review:
+    """`get_review_for_user` with only what `score_payload` reads: the rubric's content comes
+    from `rubrics.selectors.version_data`, so three queries instead of seven."""
+    if not str(pk).isdigit():
+        raise Http404("No such review.")
+    review = (
+        Review.objects.filter(visible_reviews_filter(user), pk=pk)
+        .select_related("engineer", "cycle__rubric_version")
+        .prefetch_related(
+            "ratings",
+            Prefetch(
+                "evidence", queryset=Evidence.objects.only("review", "dimensions", "withdrawn_at")
+            ),
+        )
+        .first()
+    )
+    if review is None:
+        raise Http404("No such review.")
+    return review
+
+
 def ratings_by_key(review: Review) -> dict[str, DimensionRating]:
     return {r.dimension_key: r for r in review.ratings.all()}
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
@@ -11,6 +14,7 @@ from rubrics.diff import diff_documents
 from rubrics.document import version_to_document
 from rubrics.models import Criterion, Dimension, Rubric, RubricVersion
 from rubrics.permissions import visible_versions_filter
+from rubrics.scoring import DimensionSpec, ScaleSpec
 
 
 def rubrics_for_user(user: Any) -> QuerySet[Rubric]:
@@ -57,6 +61,47 @@ def with_content(queryset: QuerySet[RubricVersion]) -> QuerySet[RubricVersion]:
             ),
         ),
     )
+
+
+@dataclass(frozen=True)
+class VersionData:
+    """A rubric version's content as plain data: what scoring and its explanation read."""
+
+    rubric: str
+    number: int
+    scale: ScaleSpec
+    dimensions: tuple[DimensionSpec, ...]
+    levels: tuple[str, ...]
+    criteria: Mapping[tuple[str, str], str]  # (dimension key, level code) → criterion text
+
+
+# Released content never changes (the models refuse every write), so it is loaded once per
+# process. The key carries the creation time: a database rebuilt with reused ids is not
+# mistaken for the one read before.
+_VERSION_DATA: dict[tuple[int, datetime.datetime], VersionData] = {}
+
+
+def version_data(version: RubricVersion) -> VersionData:
+    key = (version.pk, version.created_at)
+    data = _VERSION_DATA.get(key)
+    if data is not None:
+        return data
+    loaded = with_content(RubricVersion.objects.filter(pk=version.pk)).get()
+    data = VersionData(
+        rubric=loaded.rubric.slug,
+        number=loaded.number,
+        scale=loaded.scale_spec(),
+        dimensions=tuple(loaded.dimension_specs()),
+        levels=tuple(level.code for level in loaded.levels.all()),
+        criteria={
+            (dimension.key, criterion.level.code): criterion.text
+            for dimension in loaded.dimensions.all()
+            for criterion in dimension.criteria.all()
+        },
+    )
+    if loaded.is_released:  # a version awaiting approval can still go back to draft
+        _VERSION_DATA[key] = data
+    return data
 
 
 def get_version_for_user(user: Any, slug: str, number: int | str) -> RubricVersion:
