@@ -90,3 +90,23 @@ class AuditEvent(models.Model):
 
     def compute_hash(self) -> str:
         return hashlib.sha256(self.canonical_content()).hexdigest()
+
+
+class ChainCheck(models.Model):
+    """One verification of the whole chain: when, what it found, and the last event it
+    verified. Pages verify only the events after a recent check (see audit.services)."""
+
+    checked_at = models.DateTimeField()
+    ok = models.BooleanField()
+    count = models.PositiveBigIntegerField(help_text="Events verified.")
+    message = models.TextField()
+    first_bad_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    head_seq = models.PositiveBigIntegerField(default=0, help_text="Last event verified.")
+    head_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        ordering = ["-checked_at", "-pk"]
+        get_latest_by = ["checked_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.checked_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'BROKEN'}"

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from audit.models import GENESIS_HASH, AuditEvent
+from audit.models import GENESIS_HASH, AuditEvent, ChainCheck
 
 # Any constant works: it names the lock that serialises writers of the chain on PostgreSQL.
 _CHAIN_LOCK_KEY = 0x1E7E15E7
+# How old the last whole-chain verification may be before a status check repeats it.
+WHOLE_CHAIN_MAX_AGE = datetime.timedelta(minutes=10)
 
 
 def _lock_chain() -> None:
@@ -72,14 +75,20 @@ class ChainReport:
     count: int
     message: str
     first_bad_seq: int | None = None
+    head_seq: int = 0
+    head_hash: str = GENESIS_HASH
+    # When the whole chain was last verified; this report may cover only the events since.
+    whole_chain_checked_at: datetime.datetime | None = None
 
 
-def verify_chain() -> ChainReport:
-    """Walk the chain in order and name the first event that does not fit."""
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
+def verify_chain(*, after_seq: int = 0, after_hash: str = GENESIS_HASH) -> ChainReport:
+    """Walk the chain in order and name the first event that does not fit: the whole chain,
+    or only the events after a verified one (`after_seq` with its hash)."""
+    expected_prev = after_hash
+    expected_seq = after_seq + 1
     count = 0
-    for event in AuditEvent.objects.order_by("seq", "pk").iterator(chunk_size=2000):
+    events = AuditEvent.objects.filter(seq__gt=after_seq).order_by("seq", "pk")
+    for event in events.iterator(chunk_size=2000):
         if event.seq != expected_seq:
             return ChainReport(
                 False,
@@ -107,4 +116,50 @@ def verify_chain() -> ChainReport:
         expected_prev = event.hash
         expected_seq += 1
         count += 1
-    return ChainReport(True, count, f"OK: {count} events, chain intact")
+    return ChainReport(
+        True,
+        count,
+        f"OK: {count} events, chain intact",
+        head_seq=expected_seq - 1,
+        head_hash=expected_prev,
+    )
+
+
+def check_whole_chain() -> ChainReport:
+    """Verify every event and keep the result: the reference later checks start from."""
+    report = verify_chain()
+    checked_at = timezone.now()
+    ChainCheck.objects.create(
+        checked_at=checked_at,
+        ok=report.ok,
+        count=report.count,
+        message=report.message,
+        first_bad_seq=report.first_bad_seq,
+        head_seq=report.head_seq,
+        head_hash=report.head_hash,
+    )
+    return replace(report, whole_chain_checked_at=checked_at)
+
+
+def chain_status(*, max_age: datetime.timedelta = WHOLE_CHAIN_MAX_AGE) -> ChainReport:
+    """The chain's status for the audit page and API, in time that does not grow with the log.
+
+    The whole chain is verified when it was not in the last `max_age`, or the last check
+    found it broken; otherwise only the events after the last check are, starting from the
+    last event that check verified. An edit to an older event is found by the next whole
+    check: at most `max_age` later, or at once with `check_whole_chain` (the page's
+    "verify the whole chain now", `manage.py verify_audit`, or the `verify_audit_chain` task).
+    """
+    last = ChainCheck.objects.order_by("-checked_at", "-pk").first()
+    if last is None or not last.ok or last.checked_at < timezone.now() - max_age:
+        return check_whole_chain()
+    since = verify_chain(after_seq=last.head_seq, after_hash=last.head_hash)
+    total = last.count + since.count
+    if not since.ok:
+        return replace(since, count=total, whole_chain_checked_at=last.checked_at)
+    return replace(
+        since,
+        count=total,
+        message=f"OK: {total} events, chain intact",
+        whole_chain_checked_at=last.checked_at,
+    )

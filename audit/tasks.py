@@ -4,11 +4,12 @@ from typing import Any
 
 from celery import shared_task
 
-from audit.services import verify_chain
+from audit.services import check_whole_chain
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def verify_audit_chain() -> dict[str, Any]:
-    """Verify the audit chain in the background (e.g. nightly from celery beat). Read-only."""
-    report = verify_chain()
+    """Verify the whole audit chain in the background (e.g. nightly from celery beat) and
+    keep the result; it writes a ChainCheck, never an event."""
+    report = check_whole_chain()
     return {"ok": report.ok, "count": report.count, "message": report.message}

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from audit.api import AuditEventFilter
 from audit.models import AuditEvent
-from audit.services import verify_chain
+from audit.services import chain_status, check_whole_chain
 from config.roles import is_hr
 
 PER_PAGE = 50
@@ -30,10 +32,15 @@ LABELS = {
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def event_list(request: HttpRequest) -> HttpResponse:
     if not is_hr(request.user):
         raise Http404("No such page.")
-    report = verify_chain()
+    if request.method == "POST":  # "Verify the whole chain now"
+        report = check_whole_chain()
+        messages.success(request, f"The whole chain was verified: {report.message}.")
+        return redirect(request.get_full_path())
+    report = chain_status()
     events = AuditEventFilter(request.GET or None, queryset=AuditEvent.objects.order_by("-seq"))
     for name, (label, help_text) in LABELS.items():
         if name in events.form.fields:
