@@ -168,15 +168,22 @@ def nine_box(rows: Iterable[Row]) -> dict[str, Any]:
     }
 
 
+GROUP_KEYS = ("team", "level", "tenure_band")
+HR_GROUP_KEY = "hr_attribute"  # only in rows built for HR (see board_rows)
+
+
 def groups(
     rows: Iterable[Row],
     *,
     threshold: Decimal = Decimal("0.5"),
-    keys: Iterable[str] = ("team", "level", "tenure_band"),
+    keys: Iterable[str] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Mean composite by team, level and tenure band; a group whose mean differs from the
-    rest of the session by more than `threshold` is flagged, with both group sizes."""
+    """Mean composite by team, level and tenure band (and the HR attribute, when the rows
+    carry it); a group whose mean differs from the rest of the session by more than
+    `threshold` is flagged, with both group sizes."""
     scored = _scored(rows)
+    if keys is None:
+        keys = (*GROUP_KEYS, *((HR_GROUP_KEY,) if scored and HR_GROUP_KEY in scored[0] else ()))
     out: dict[str, list[dict[str, Any]]] = {}
     for key in keys:
         by_group: dict[Any, list[float]] = defaultdict(list)

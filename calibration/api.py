@@ -281,8 +281,8 @@ class BoardView(APIView):
         )
 
 
-def board_analytics(session: CalibrationSession) -> dict[str, Any]:
-    rows, version = selectors.board_rows(session, detail=False)
+def board_analytics(session: CalibrationSession, *, for_hr: bool = False) -> dict[str, Any]:
+    rows, version = selectors.board_rows(session, detail=False, hr_attribute=for_hr)
     scale = version.scale
     # The analytics return JSON-ready values (decimals already as strings).
     return {
@@ -303,7 +303,7 @@ class AnalyticsView(APIView):
     @extend_schema(responses=inline_serializer("Analytics", fields={}))
     def get(self, request: Request, pk: int) -> Response:
         session = selectors.get_session_for_user(request.user, pk)
-        return Response(board_analytics(session))
+        return Response(board_analytics(session, for_hr=is_hr(request.user)))
 
 
 class AdjustmentListView(APIView):

@@ -76,14 +76,16 @@ def _name(first: str, last: str, username: str) -> str:
 
 
 def board_rows(
-    session: CalibrationSession, *, detail: bool = True
+    session: CalibrationSession, *, detail: bool = True, hr_attribute: bool = False
 ) -> tuple[list[dict[str, Any]], RubricVersion]:
     """One row per review on the board. Before the session opens, the reviews in scope with
     their current ratings (read-only); after, the board's working ratings.
 
     Built from `values()` rows in five queries whatever the board's size: model instances
     for 500 reviews and their ratings cost more than everything else on the page. With
-    `detail=False` (analytics) the self ratings and pre-reads are left out.
+    `detail=False` (analytics) the self ratings and pre-reads are left out. Only with
+    `hr_attribute=True` — for HR, and nobody else — does a row carry the engineer's
+    HR-managed attribute.
     """
     version = _version(session)
     specs = [d.spec() for d in version.dimensions.all()]
@@ -104,6 +106,7 @@ def board_rows(
         "first": "engineer__user__first_name",
         "last": "engineer__user__last_name",
         "username": "engineer__user__username",
+        **({"hr_attribute": "engineer__hr_attribute"} if hr_attribute else {}),
     }
     if scheduled:
         reviews = in_scope_reviews(session)
@@ -240,6 +243,8 @@ def board_rows(
                 "previous_composite": previous.get(e["engineer_id"]),
             }
         )
+        if hr_attribute:
+            rows[-1]["hr_attribute"] = e["hr_attribute"] or "not set"
     return rows, version
 
 

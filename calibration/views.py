@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -64,7 +65,7 @@ def _session_page(
     adjust_form: AdjustmentForm | None = None,
     preread_form: PreReadForm | None = None,
 ) -> HttpResponse:
-    rows, version = selectors.board_rows(session)
+    rows, version = selectors.board_rows(session, hr_attribute=is_hr(request.user))
     dimensions = list(version.dimensions.all())
     scale = version.scale
     user = request.user
@@ -123,9 +124,7 @@ def _session_page(
         "skew": skew,
         "skew_svg": mark_safe(skew_chart(skew)) if skew else "",
         "nine_box": _nine_box_grid(analytics.nine_box(rows)),
-        "groups": [
-            (GROUP_LABELS.get(key, key), entries) for key, entries in analytics.groups(rows).items()
-        ],
+        "groups": [(_group_label(key), entries) for key, entries in analytics.groups(rows).items()],
         "adjustments": session.adjustments.select_related(
             "actor", "review__engineer__user"
         ).prefetch_related("evidence"),
@@ -162,6 +161,12 @@ def _add_guidance_bands(distribution: dict[str, Any]) -> None:
 
 
 GROUP_LABELS = {"team": "Team", "level": "Level", "tenure_band": "Tenure"}
+
+
+def _group_label(key: str) -> str:
+    if key == analytics.HR_GROUP_KEY:
+        return f"{settings.LEVELSET_HR_ATTRIBUTE_LABEL} (HR only)"
+    return GROUP_LABELS.get(key, key)
 
 
 def _nine_box_grid(nine_box: dict[str, Any]) -> dict[str, Any]:

@@ -195,6 +195,9 @@ CACHES = {
     )
 }
 LEVELSET_READ_CACHE = env_bool("LEVELSET_READ_CACHE", True)
+# What the HR-managed attribute on engineer profiles holds (e.g. "Location"): calibration
+# analytics compare its groups like teams and levels, for HR only.
+LEVELSET_HR_ATTRIBUTE_LABEL = env_str("LEVELSET_HR_ATTRIBUTE_LABEL") or "HR attribute"
 
 # Celery: Redis as broker and result backend when REDIS_URL is set; otherwise tasks run
 # eagerly in-process, which is the embedded default.

@@ -14,7 +14,7 @@ class TeamAdmin(admin.ModelAdmin):
 @admin.register(Engineer)
 class EngineerAdmin(admin.ModelAdmin):
     list_display = ["__str__", "team", "level_code", "manager", "start_date"]
-    list_filter = ["team", "level_code"]
+    list_filter = ["team", "level_code", "hr_attribute"]
     list_select_related = ["user", "team", "manager"]
     autocomplete_fields = ["user", "manager"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]

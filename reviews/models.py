@@ -51,6 +51,14 @@ class Engineer(models.Model):
         related_name="direct_reports",
     )
     start_date = models.DateField()
+    hr_attribute = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text=(
+            "An HR-managed attribute (settings.LEVELSET_HR_ATTRIBUTE_LABEL names it) compared in "
+            "calibration analytics like team and level. Visible to HR only."
+        ),
+    )
 
     objects = EngineerQuerySet.as_manager()
 

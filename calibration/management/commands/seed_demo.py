@@ -126,6 +126,7 @@ class Command(BaseCommand):
                         "level_code": LEVELS[i],
                         "manager": manager,
                         "start_date": datetime.date(2020 + n % 6, 1 + n % 12, 1 + n % 27),
+                        "hr_attribute": ("Berlin", "Lisbon", "Remote")[n % 3],
                     },
                 )
         if not Rubric.objects.filter(slug="backend-engineering").exists():
