@@ -37,7 +37,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy config audit rubrics reviews calibration
+	$(VENV)/bin/mypy config core audit rubrics people reviews calibration promotions demo
 
 test: lint typecheck
 	$(PY) manage.py makemigrations --check --dry-run

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from audit.models import AuditEvent
 from audit.services import ChainReport, chain_status, check_whole_chain
-from config.roles import is_hr
+from core.roles import is_hr
 
 
 class IsHR(BasePermission):

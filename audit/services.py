@@ -7,11 +7,15 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from audit import registry
 from audit.models import GENESIS_HASH, AuditEvent, ChainCheck
+from audit.registry import Action
+from core.actors import User, is_system
 
 # Any constant works: it names the lock that serialises writers of the chain on PostgreSQL.
 _CHAIN_LOCK_KEY = 0x1E7E15E7
@@ -37,27 +41,34 @@ def _normalise(payload: dict[str, Any]) -> dict[str, Any]:
 
 def record(
     *,
-    actor: Any,
-    action: str,
+    actor: User,
+    action: Action,
     target: models.Model | None = None,
     target_type: str = "",
     target_id: str | int = "",
     payload: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction if there is one."""
+    """Append one event to the chain, inside the caller's transaction if there is one.
+
+    `action` is a declared code (see audit.registry); `actor` is the person acting, or the
+    system user for work nobody asked for in person (recorded as "system").
+    """
+    if not isinstance(action, Action) or registry.lookup(action) is not action:
+        raise ValueError(f"{action!r} is not a declared audit action (see audit.registry).")
+    if not isinstance(actor, get_user_model()):
+        raise TypeError(f"The actor must be a user, not {actor!r}: pass system_actor().")
     if target is not None:
         target_type = target._meta.label_lower
         target_id = target.pk
     with transaction.atomic():
         _lock_chain()
         head = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
-        user = actor if getattr(actor, "is_authenticated", False) else None
         event = AuditEvent(
             seq=(head.seq + 1) if head else 1,
             created_at=timezone.now(),
-            actor=user,
-            actor_repr=user.get_username() if user else "system",
-            action=action,
+            actor=actor,
+            actor_repr="system" if is_system(actor) else actor.get_username(),
+            action=str(action),
             target_type=target_type,
             target_id=str(target_id),
             target_repr=str(target)[:300] if target is not None else "",

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from audit.api import AuditEventFilter
 from audit.models import AuditEvent
 from audit.services import chain_status, check_whole_chain
-from config.roles import is_hr
+from core.roles import is_hr
 
 PER_PAGE = 50
 

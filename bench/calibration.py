@@ -27,7 +27,7 @@ from calibration import analytics, selectors
 from calibration.api import board_analytics
 from calibration.models import CalibrationSession
 from calibration.services import session_create, session_open
-from config.roles import Role
+from core.roles import Role
 from reviews.evidence import EvidenceKind
 from reviews.models import DimensionRating, Evidence, Review, ReviewCycle
 from reviews.services import cycle_advance

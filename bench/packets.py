@@ -24,12 +24,13 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from bench.reviews import _verdict
-from calibration.models import ExportJob, PromotionCase, PromotionPacket, ReadinessAxis
-from calibration.packets import render_packet_html, render_packet_pdf
-from calibration.promotions import case_nominate, case_update, export_request
 from config.celery import app as celery_app
+from people.models import Engineer
+from promotions.models import ExportJob, PromotionCase, PromotionPacket, ReadinessAxis
+from promotions.packets import render_packet_html, render_packet_pdf
+from promotions.services import case_nominate, case_update, export_request
 from reviews.evidence import EvidenceKind
-from reviews.models import Engineer, Evidence, Review, ReviewCycle
+from reviews.models import Evidence, Review, ReviewCycle
 
 User = get_user_model()
 ROOT = Path(__file__).resolve().parent.parent

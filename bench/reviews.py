@@ -4,7 +4,7 @@
    self rating on every dimension), the median in-process time of `GET /api/reviews/` (the
    first page of 50) and `GET /api/reviews/{id}/score/`, as a ratio to the trivial
    authenticated `GET /api/me/` measured in the same run. Target: ≤ 2×. Both reads are
-   cached per viewer until review data changes (reviews/readcache.py); the first read after
+   cached per viewer until review data changes (core/readcache.py); the first read after
    a write, which renders afresh, is printed beneath them.
 2. `cycle_recompute_scores` for a cycle of 10,000 reviews manager-rated on every dimension:
    seconds and queries of one call, with the query count at 1,000 reviews beside it to show it
@@ -25,10 +25,11 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from bench.measure import count_queries, report
-from config.roles import Role
-from reviews import readcache
+from core import readcache
+from core.roles import Role
+from people.models import Engineer, Team
 from reviews.evidence import EvidenceKind
-from reviews.models import DimensionRating, Engineer, Evidence, ReviewCycle, Team
+from reviews.models import DimensionRating, Evidence, ReviewCycle
 from reviews.services import cycle_create, cycle_open, cycle_recompute_scores
 from rubrics.models import RubricVersion
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pygal
 
-from rubrics.charts import chart_config
+from core.charts import chart_config
 
 # The board page shows the distribution and skew charts side by side: draw them at the
 # width they are shown, so their labels stay legible.

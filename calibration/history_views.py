@@ -9,7 +9,8 @@ from django.shortcuts import redirect, render
 
 from calibration import services
 from calibration.selectors import calibration_history
-from config.errors import DomainError
+from core.actors import acting_user
+from core.errors import DomainError
 from reviews.models import Review
 from reviews.permissions import is_review_owner
 from reviews.selectors import get_review_for_user
@@ -24,7 +25,7 @@ def review_history(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and owner:
         try:
             services.appeal_create(
-                actor=request.user,
+                actor=acting_user(request),
                 review=review,
                 dimension_key=request.POST.get("dimension", ""),
                 reason=request.POST.get("reason", ""),

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Q
 
 from calibration.models import CalibrationSession, Participant
-from config.roles import Role, has_role, is_hr
+from core.roles import Role, has_role, is_hr
 
 
 def visible_sessions_filter(user: Any) -> Q:

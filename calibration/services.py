@@ -11,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import services as audit
+from audit.registry import Action
+from calibration import events
 from calibration.models import (
     Adjustment,
     Appeal,
@@ -26,9 +28,12 @@ from calibration.permissions import (
     participant_role,
 )
 from calibration.selectors import in_scope_reviews
-from config.errors import Conflict, Forbidden, StaleVersion, ValidationFailed
-from config.roles import is_hr
-from reviews.models import DimensionRating, Review, ReviewCycle, ScoreSnapshot, Team
+from core import readcache
+from core.actors import User
+from core.errors import Conflict, Forbidden, StaleVersion, ValidationFailed
+from core.roles import is_hr
+from people.models import Team
+from reviews.models import DimensionRating, Review, ReviewCycle, ScoreSnapshot
 from reviews.permissions import is_review_owner
 from reviews.selectors import with_detail
 from reviews.services import snapshot_score
@@ -47,7 +52,7 @@ def _locked_session(session: CalibrationSession) -> CalibrationSession:
     )
 
 
-def _require_facilitator(actor: Any, session: CalibrationSession, what: str) -> None:
+def _require_facilitator(actor: User, session: CalibrationSession, what: str) -> None:
     if not is_facilitator(actor, session):
         raise Forbidden(f"Only the facilitator, {session.facilitator}, can {what}.")
 
@@ -62,7 +67,7 @@ def _composite(session: CalibrationSession, ratings: dict[str, int]) -> Decimal 
 
 def session_create(
     *,
-    actor: Any,
+    actor: User,
     cycle: ReviewCycle,
     name: str,
     facilitator: Any,
@@ -109,7 +114,7 @@ def session_create(
         )
         audit.record(
             actor=actor,
-            action="calibration.session.scheduled",
+            action=events.SESSION_SCHEDULED,
             target=session,
             payload={
                 "cycle": cycle.pk,
@@ -124,7 +129,7 @@ def session_create(
     return session
 
 
-def preread_add(*, actor: Any, session: CalibrationSession, review: Review, text: str) -> PreRead:
+def preread_add(*, actor: User, session: CalibrationSession, review: Review, text: str) -> PreRead:
     """A participant leaves a comment on a review before (or during) the session."""
     with transaction.atomic():
         session = _locked_session(session)
@@ -146,14 +151,14 @@ def preread_add(*, actor: Any, session: CalibrationSession, review: Review, text
         )
         audit.record(
             actor=actor,
-            action="calibration.preread.added",
+            action=events.PREREAD_ADDED,
             target=review,
             payload={"session": session.pk, "text": preread.text},
         )
     return preread
 
 
-def session_open(*, actor: Any, session: CalibrationSession) -> CalibrationSession:
+def session_open(*, actor: User, session: CalibrationSession) -> CalibrationSession:
     """Open the board: snapshot every in-scope review's ratings and composite."""
     with transaction.atomic():
         session = _locked_session(session)
@@ -212,7 +217,7 @@ def session_open(*, actor: Any, session: CalibrationSession) -> CalibrationSessi
         session.save(update_fields=["status", "opened_at", "version"])
         audit.record(
             actor=actor,
-            action="calibration.session.opened",
+            action=events.SESSION_OPENED,
             target=session,
             payload={
                 "reviews": len(entries),
@@ -229,16 +234,16 @@ def session_open(*, actor: Any, session: CalibrationSession) -> CalibrationSessi
     return session
 
 
-def session_lock(*, actor: Any, session: CalibrationSession) -> CalibrationSession:
-    return _simple_transition(actor, session, "lock", "calibration.session.locked")
+def session_lock(*, actor: User, session: CalibrationSession) -> CalibrationSession:
+    return _simple_transition(actor, session, "lock", events.SESSION_LOCKED)
 
 
-def session_unlock(*, actor: Any, session: CalibrationSession) -> CalibrationSession:
-    return _simple_transition(actor, session, "unlock", "calibration.session.unlocked")
+def session_unlock(*, actor: User, session: CalibrationSession) -> CalibrationSession:
+    return _simple_transition(actor, session, "unlock", events.SESSION_UNLOCKED)
 
 
 def _simple_transition(
-    actor: Any, session: CalibrationSession, name: str, action: str
+    actor: User, session: CalibrationSession, name: str, action: Action
 ) -> CalibrationSession:
     with transaction.atomic():
         session = _locked_session(session)
@@ -265,7 +270,7 @@ def _simple_transition(
 
 def adjustment_make(
     *,
-    actor: Any,
+    actor: User,
     session: CalibrationSession,
     review: Review,
     dimension_key: str,
@@ -372,7 +377,7 @@ def adjustment_make(
         adjustment.evidence.set(evidence)
         audit.record(
             actor=actor,
-            action="calibration.adjustment.made",
+            action=events.ADJUSTMENT_MADE,
             target=review,
             payload={
                 "session": session.pk,
@@ -389,7 +394,7 @@ def adjustment_make(
     return adjustment
 
 
-def session_close(*, actor: Any, session: CalibrationSession) -> CalibrationSession:
+def session_close(*, actor: User, session: CalibrationSession) -> CalibrationSession:
     """Write the calibrated ratings to the reviews (state calibrated), store the post
     snapshot and a before/after summary."""
     with transaction.atomic():
@@ -429,7 +434,7 @@ def session_close(*, actor: Any, session: CalibrationSession) -> CalibrationSess
             # Each review's own trail shows the write-back, not just the session's.
             audit.record(
                 actor=actor,
-                action="calibration.review.calibrated",
+                action=events.LEGACY_REVIEW_CALIBRATED,
                 target=review,
                 payload={
                     "session": session.pk,
@@ -460,6 +465,7 @@ def session_close(*, actor: Any, session: CalibrationSession) -> CalibrationSess
         for review in reviews.values():
             review._prefetched_objects_cache.pop("ratings", None)  # type: ignore[attr-defined]
             snapshot_score(review, ScoreSnapshot.Reason.CALIBRATION)
+        readcache.bump()
         session.close()
         session.closed_at = timezone.now()
         session.version += 1
@@ -475,14 +481,14 @@ def session_close(*, actor: Any, session: CalibrationSession) -> CalibrationSess
         session.save(update_fields=["status", "closed_at", "version", "summary"])
         audit.record(
             actor=actor,
-            action="calibration.session.closed",
+            action=events.SESSION_CLOSED,
             target=session,
             payload={k: v for k, v in session.summary.items() if k != "rows"},
         )
     return session
 
 
-def appeal_create(*, actor: Any, review: Review, dimension_key: str, reason: str) -> Appeal:
+def appeal_create(*, actor: User, review: Review, dimension_key: str, reason: str) -> Appeal:
     """After finalisation, the engineer appeals one rating, with a reason."""
     with transaction.atomic():
         review = with_detail(Review.objects.select_for_update(of=("self",))).get(pk=review.pk)
@@ -511,7 +517,7 @@ def appeal_create(*, actor: Any, review: Review, dimension_key: str, reason: str
         )
         audit.record(
             actor=actor,
-            action="reviews.appeal.opened",
+            action=events.APPEAL_OPENED,
             target=review,
             payload={
                 "appeal": appeal.pk,
@@ -524,7 +530,7 @@ def appeal_create(*, actor: Any, review: Review, dimension_key: str, reason: str
 
 
 def appeal_resolve(
-    *, actor: Any, appeal: Appeal, outcome: str, resolution: str, new_rating: int | None = None
+    *, actor: User, appeal: Appeal, outcome: str, resolution: str, new_rating: int | None = None
 ) -> Appeal:
     """HR upholds the rating or changes it, with a rationale."""
     if not is_hr(actor):
@@ -562,9 +568,10 @@ def appeal_resolve(
             ).update(manager_rating=new_rating)
             review = with_detail(Review.objects.all()).get(pk=review.pk)
             snapshot_score(review, ScoreSnapshot.Reason.APPEAL)
+            readcache.bump()
         audit.record(
             actor=actor,
-            action="reviews.appeal.resolved",
+            action=events.APPEAL_RESOLVED,
             target=review,
             payload={
                 "appeal": appeal.pk,

@@ -22,9 +22,10 @@ from calibration.forms import AdjustmentForm, PreReadForm
 from calibration.health import cycle_health
 from calibration.models import Appeal, CalibrationSession
 from calibration.permissions import can_adjust, is_facilitator, participant_role
-from config.errors import DomainError, StaleVersion
-from config.roles import is_hr
-from reviews.forms import add_service_errors
+from core.actors import acting_user
+from core.errors import DomainError, StaleVersion
+from core.forms import add_service_errors
+from core.roles import is_hr
 from reviews.models import Evidence, Review
 from reviews.selectors import cycles_for_user, get_cycle_for_user
 from rubrics.models import Dimension
@@ -223,7 +224,7 @@ def adjustment_make(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             adjustment = services.adjustment_make(
-                actor=request.user,
+                actor=acting_user(request),
                 session=session,
                 review=review,
                 dimension_key=data["dimension"],
@@ -270,7 +271,10 @@ def preread_add(request: HttpRequest, pk: int) -> HttpResponse:
         review = _board_review(session, str(form.cleaned_data["review"]))
         try:
             services.preread_add(
-                actor=request.user, session=session, review=review, text=form.cleaned_data["text"]
+                actor=acting_user(request),
+                session=session,
+                review=review,
+                text=form.cleaned_data["text"],
             )
         except DomainError as exc:
             status = exc.status_code
@@ -304,7 +308,7 @@ def session_transition(request: HttpRequest, pk: int, action: str) -> HttpRespon
     session = selectors.get_session_for_user(request.user, pk)
     service, done = TRANSITIONS[action]
     try:
-        service(actor=request.user, session=session)
+        service(actor=acting_user(request), session=session)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

@@ -47,10 +47,14 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "django_htmx",
+    "core",
     "audit",
     "rubrics",
+    "people",
     "reviews",
     "calibration",
+    "promotions",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -78,7 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "config.context_processors.roles",
+                "core.context_processors.roles",
             ],
         },
     },
@@ -163,7 +167,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -180,11 +184,11 @@ SPECTACULAR_SETTINGS = {
     # Two different "outcome" choice fields: name their enums apart.
     "ENUM_NAME_OVERRIDES": {
         "AppealOutcomeEnum": "calibration.api.APPEAL_OUTCOMES",
-        "PromotionOutcomeEnum": "calibration.models.PromotionCase.Outcome",
+        "PromotionOutcomeEnum": "promotions.models.PromotionCase.Outcome",
     },
 }
 
-# The cache behind the review read cache (reviews/readcache.py). CACHE_URL (Redis) shares it
+# The cache behind the review read cache (core/readcache.py). CACHE_URL (Redis) shares it
 # between server processes, which production needs; without it each process keeps its own.
 CACHE_URL = env_str("CACHE_URL") or ""
 CACHES = {

@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.api import MeView
+from core.api import MeView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="reviews:list", permanent=False), name="home"),
@@ -14,13 +14,14 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("rubrics/", include("rubrics.urls")),
     path("reviews/", include("reviews.urls")),
-    path("promotions/", include("calibration.promotion_urls")),
+    path("promotions/", include("promotions.urls")),
     path("calibration/", include("calibration.urls")),
     path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("rubrics.api_urls")),
     path("api/", include("reviews.api_urls")),
     path("api/", include("calibration.api_urls")),
+    path("api/", include("promotions.api_urls")),
     path("api/", include("audit.api_urls")),
     path("api/me/", MeView.as_view(), name="api-me"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -13,8 +13,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import Forbidden, ValidationFailed
-from reviews import readcache, selectors, services
+from core import readcache
+from core.actors import acting_user
+from core.api import valid_input
+from core.errors import Forbidden, ValidationFailed
+from people.selectors import get_engineer_for_user
+from reviews import selectors, services
 from reviews.evidence import EvidenceKind
 from reviews.models import Evidence, Review, ReviewCycle, TeamMetrics
 from reviews.permissions import (
@@ -228,14 +232,6 @@ class WhatIfInput(serializers.Serializer):
     ratings = serializers.DictField(child=serializers.JSONField(), allow_empty=False)
 
 
-def _valid(
-    serializer_class: type[serializers.Serializer], request: Request, partial: bool = False
-) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 def _detail(request: Request, review: Review, code: int = status.HTTP_200_OK) -> Response:
     review = selectors.get_review_for_user(request.user, review.pk)
     data = ReviewDetailSerializer(review, context={"request": request, "detailed": True}).data
@@ -256,7 +252,7 @@ class CycleListView(APIView):
 
         if not can_manage_cycles(request.user):  # before validation: say "not yours" first
             raise Forbidden("Only HR can create review cycles.")
-        data = _valid(CycleInput, request)
+        data = valid_input(CycleInput, request)
         version = RubricVersion.objects.filter(
             rubric__slug=data.pop("rubric"), number=data.pop("rubric_version")
         ).first()
@@ -264,7 +260,7 @@ class CycleListView(APIView):
             raise ValidationFailed(
                 "No such rubric version.", errors={"rubric_version": ["not found"]}
             )
-        cycle = services.cycle_create(actor=request.user, rubric_version=version, **data)
+        cycle = services.cycle_create(actor=acting_user(request), rubric_version=version, **data)
         return Response(CycleSerializer(cycle).data, status=status.HTTP_201_CREATED)
 
 
@@ -272,7 +268,9 @@ class CycleOpenView(APIView):
     @extend_schema(request=None, responses=CycleSerializer)
     def post(self, request: Request, pk: int) -> Response:
         cycle = selectors.get_cycle_for_user(request.user, pk)
-        return Response(CycleSerializer(services.cycle_open(actor=request.user, cycle=cycle)).data)
+        return Response(
+            CycleSerializer(services.cycle_open(actor=acting_user(request), cycle=cycle)).data
+        )
 
 
 class CycleAdvanceView(APIView):
@@ -280,17 +278,19 @@ class CycleAdvanceView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         cycle = selectors.get_cycle_for_user(request.user, pk)
         return Response(
-            CycleSerializer(services.cycle_advance(actor=request.user, cycle=cycle)).data
+            CycleSerializer(services.cycle_advance(actor=acting_user(request), cycle=cycle)).data
         )
 
 
 class CycleAddEngineerView(APIView):
     @extend_schema(request=EngineerInput, responses={201: ReviewDetailSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(EngineerInput, request)
+        data = valid_input(EngineerInput, request)
         cycle = selectors.get_cycle_for_user(request.user, pk)
-        engineer = selectors.get_engineer_for_user(request.user, data["engineer"])
-        review = services.cycle_add_engineer(actor=request.user, cycle=cycle, engineer=engineer)
+        engineer = get_engineer_for_user(request.user, data["engineer"])
+        review = services.cycle_add_engineer(
+            actor=acting_user(request), cycle=cycle, engineer=engineer
+        )
         return _detail(request, review, status.HTTP_201_CREATED)
 
 
@@ -410,18 +410,20 @@ class EvidenceListView(APIView):
 
     @extend_schema(request=EvidenceInput, responses={201: EvidenceSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(EvidenceInput, request)
+        data = valid_input(EvidenceInput, request)
         review = selectors.get_review_for_user(request.user, pk)
-        item = services.evidence_add(actor=request.user, review=review, **data)
+        item = services.evidence_add(actor=acting_user(request), review=review, **data)
         return Response(EvidenceSerializer(item).data, status=status.HTTP_201_CREATED)
 
 
 class EvidencePasteView(APIView):
     @extend_schema(request=PasteInput, responses=inline_serializer("PasteResult", fields={}))
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(PasteInput, request)
+        data = valid_input(PasteInput, request)
         review = selectors.get_review_for_user(request.user, pk)
-        results = services.evidence_paste(actor=request.user, review=review, text=data["text"])
+        results = services.evidence_paste(
+            actor=acting_user(request), review=review, text=data["text"]
+        )
         accepted = sum(1 for r in results if r["accepted"])
         return Response(
             {"accepted": accepted, "refused": len(results) - accepted, "lines": results},
@@ -442,28 +444,30 @@ def _evidence_for(request: Request, pk: int, evidence_pk: int) -> Evidence:
 class EvidenceDetailView(APIView):
     @extend_schema(request=EvidenceUpdateInput, responses=EvidenceSerializer)
     def patch(self, request: Request, pk: int, evidence_pk: int) -> Response:
-        data = _valid(EvidenceUpdateInput, request, partial=True)
+        data = valid_input(EvidenceUpdateInput, request, partial=True)
         item = _evidence_for(request, pk, evidence_pk)
-        item = services.evidence_update(actor=request.user, evidence=item, **data)
+        item = services.evidence_update(actor=acting_user(request), evidence=item, **data)
         return Response(EvidenceSerializer(item).data)
 
 
 class EvidenceWithdrawView(APIView):
     @extend_schema(request=ReviewReasonInput, responses=EvidenceSerializer)
     def post(self, request: Request, pk: int, evidence_pk: int) -> Response:
-        data = _valid(ReviewReasonInput, request)
+        data = valid_input(ReviewReasonInput, request)
         item = _evidence_for(request, pk, evidence_pk)
-        item = services.evidence_withdraw(actor=request.user, evidence=item, reason=data["reason"])
+        item = services.evidence_withdraw(
+            actor=acting_user(request), evidence=item, reason=data["reason"]
+        )
         return Response(EvidenceSerializer(item).data)
 
 
 class SelfRatingsView(APIView):
     @extend_schema(request=ReviewRatingsInput, responses=ReviewDetailSerializer)
     def put(self, request: Request, pk: int) -> Response:
-        data = _valid(ReviewRatingsInput, request)
+        data = valid_input(ReviewRatingsInput, request)
         review = selectors.get_review_for_user(request.user, pk)
         review = services.rating_set_self(
-            actor=request.user, review=review, ratings=data["ratings"]
+            actor=acting_user(request), review=review, ratings=data["ratings"]
         )
         return _detail(request, review)
 
@@ -471,15 +475,15 @@ class SelfRatingsView(APIView):
 class ManagerRatingsView(APIView):
     @extend_schema(request=ReviewRatingsInput, responses=ReviewDetailSerializer)
     def put(self, request: Request, pk: int) -> Response:
-        data = _valid(ReviewRatingsInput, request)
+        data = valid_input(ReviewRatingsInput, request)
         review = selectors.get_review_for_user(request.user, pk)
         with transaction.atomic():
             review = services.rating_set_manager(
-                actor=request.user, review=review, ratings=data["ratings"]
+                actor=acting_user(request), review=review, ratings=data["ratings"]
             )
             if "overall_rating" in data or "growth_rating" in data:
                 review = services.rating_set_overall(
-                    actor=request.user,
+                    actor=acting_user(request),
                     review=review,
                     overall=data.get("overall_rating", review.overall_rating),
                     growth=data.get("growth_rating", review.growth_rating),
@@ -494,8 +498,10 @@ def _transition(service: Any, with_reason: bool = False) -> type[APIView]:
         )
         def post(self, request: Request, pk: int) -> Response:
             review = selectors.get_review_for_user(request.user, pk)
-            kwargs = {"reason": _valid(ReviewReasonInput, request)["reason"]} if with_reason else {}
-            review = service(actor=request.user, review=review, **kwargs)
+            kwargs = (
+                {"reason": valid_input(ReviewReasonInput, request)["reason"]} if with_reason else {}
+            )
+            review = service(actor=acting_user(request), review=review, **kwargs)
             return _detail(request, review)
 
     TransitionView.__name__ = f"{service.__name__.title().replace('_', '')}View"
@@ -522,7 +528,7 @@ class ScoreView(APIView):
 class WhatIfView(APIView):
     @extend_schema(request=WhatIfInput, responses=inline_serializer("ReviewWhatIf", fields={}))
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(WhatIfInput, request)
+        data = valid_input(WhatIfInput, request)
         review = selectors.get_review_for_score(request.user, pk)
         try:
             payload = score_payload(review, viewer=request.user, what_if=data["ratings"])

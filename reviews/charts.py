@@ -6,7 +6,7 @@ from typing import Any
 
 import pygal
 
-from rubrics.charts import chart_config
+from core.charts import chart_config
 
 
 def contributions_chart(breakdown: dict[str, Any]) -> str:

@@ -7,7 +7,6 @@ from typing import Any
 
 from django import forms
 
-from config.errors import DomainError
 from reviews.evidence import EvidenceKind
 from reviews.models import Review
 
@@ -105,21 +104,6 @@ class RatingsForm(forms.Form):
                 entry["counterexample"] = self.cleaned_data.get(f"{key}-counterexample", "")
             out[key] = entry
         return out
-
-
-def add_service_errors(form: forms.Form, error: DomainError) -> None:
-    """Put each error a service reported beside the field it names; anything that names no
-    field of this form goes on top, as the service's whole sentence."""
-    unplaced = not error.errors
-    for path, messages in error.errors.items():
-        field = f"{path.removeprefix('ratings.')}-rating" if path.startswith("ratings.") else path
-        if field in form.fields:
-            for message in messages:
-                form.add_error(field, message)
-        else:
-            unplaced = True
-    if unplaced:
-        form.add_error(None, error.message)
 
 
 class TeamMetricsUploadForm(forms.Form):

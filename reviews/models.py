@@ -1,5 +1,4 @@
-"""The organisation (teams, engineer profiles) and its review cycles, reviews, evidence,
-ratings and score snapshots."""
+"""Review cycles, reviews, evidence, ratings and score snapshots."""
 
 from __future__ import annotations
 
@@ -10,68 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, transition
 
+from people.models import Engineer, Team
 from reviews.evidence import MAX_URL_LENGTH, EvidenceKind
-from reviews.readcache import ReviewDataQuerySet
-
-
-class Team(models.Model):
-    slug = models.SlugField(max_length=80, unique=True)
-    name = models.CharField(max_length=120)
-
-    objects = ReviewDataQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class EngineerQuerySet(ReviewDataQuerySet):
-    def reporting_to(self, user: Any) -> EngineerQuerySet:
-        return self.filter(manager=user)
-
-    def skip_level_of(self, user: Any) -> EngineerQuerySet:
-        return self.filter(manager__engineer__manager=user)
-
-
-class Engineer(models.Model):
-    """A person's place in the organisation: team, level code and manager."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="engineer"
-    )
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="engineers")
-    level_code = models.CharField(max_length=20)
-    manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="direct_reports",
-    )
-    start_date = models.DateField()
-    hr_attribute = models.CharField(
-        max_length=80,
-        blank=True,
-        help_text=(
-            "An HR-managed attribute (settings.LEVELSET_HR_ATTRIBUTE_LABEL names it) compared in "
-            "calibration analytics like team and level. Visible to HR only."
-        ),
-    )
-
-    objects = EngineerQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["team__name", "user__last_name", "user__first_name"]
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(manager=models.F("user")), name="engineer_not_own_manager"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.user.get_full_name() or self.user.get_username()
 
 
 class ReviewCycle(models.Model):
@@ -106,8 +45,6 @@ class ReviewCycle(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ReviewDataQuerySet.as_manager()
-
     class Meta:
         ordering = ["-self_review_ends", "name"]
         constraints = [
@@ -137,7 +74,7 @@ class ReviewCycle(models.Model):
         return deadlines.get(self.phase)
 
 
-class ReviewQuerySet(ReviewDataQuerySet):
+class ReviewQuerySet(models.QuerySet["Review"]):
     def in_cycle(self, cycle: Any) -> ReviewQuerySet:
         return self.filter(cycle=cycle)
 
@@ -226,7 +163,7 @@ class Review(models.Model):
         return state not in (cls.State.DRAFT, cls.State.SELF_SUBMITTED)
 
 
-class EvidenceQuerySet(ReviewDataQuerySet):
+class EvidenceQuerySet(models.QuerySet["Evidence"]):
     def active(self) -> EvidenceQuerySet:
         return self.filter(withdrawn_at__isnull=True)
 
@@ -278,8 +215,6 @@ class DimensionRating(models.Model):
         blank=True, help_text="For a low rating without evidence: what happened instead."
     )
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = ReviewDataQuerySet.as_manager()
 
     class Meta:
         ordering = ["review_id", "pk"]

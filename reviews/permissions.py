@@ -11,21 +11,8 @@ from typing import Any
 
 from django.db.models import Q
 
-from config.roles import is_hr
+from core.roles import is_hr
 from reviews.models import Review
-
-
-def visible_engineers_filter(user: Any) -> Q:
-    if not getattr(user, "is_authenticated", False):
-        return Q(pk__in=[])
-    if is_hr(user):
-        return Q()
-    return Q(user=user) | Q(manager=user) | Q(manager__engineer__manager=user)
-
-
-def can_manage_engineer(user: Any, engineer: Any) -> bool:
-    """Direct management (rating, nominating) — skip-level managers may only read."""
-    return bool(engineer.manager_id == getattr(user, "pk", None))
 
 
 def visible_reviews_filter(user: Any) -> Q:

@@ -8,39 +8,19 @@ from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from config.roles import is_hr
+from core.roles import is_hr
+from people.models import Team
+from people.selectors import engineers_for_user
 from reviews.models import (
     DimensionRating,
-    Engineer,
     Evidence,
     Review,
     ReviewCycle,
     ScoreSnapshot,
-    Team,
     TeamMetrics,
 )
-from reviews.permissions import visible_engineers_filter, visible_reviews_filter
+from reviews.permissions import visible_reviews_filter
 from rubrics.models import Criterion, Dimension
-
-
-def engineers_for_user(user: Any) -> QuerySet[Engineer]:
-    return (
-        Engineer.objects.filter(visible_engineers_filter(user))
-        .select_related("user", "team", "manager")
-        .distinct()
-    )
-
-
-def get_engineer_for_user(user: Any, pk: int | str) -> Engineer:
-    engineer = engineers_for_user(user).filter(pk=pk).first()
-    if engineer is None:
-        raise Http404("No such engineer.")
-    return engineer
-
-
-def teams_for_user(user: Any) -> QuerySet[Team]:
-    visible = engineers_for_user(user).values("team_id")
-    return Team.objects.filter(pk__in=visible).order_by("name")
 
 
 def get_team_for_user(user: Any, pk: int | str) -> Team:
@@ -161,7 +141,7 @@ def ratings_by_review(review_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
         .values("review_id", "dimension_key", "self_rating", "manager_rating")
     )
     for row in rows:
-        by_review[row["review_id"]].append(row)
+        by_review[row["review_id"]].append(dict(row))
     return by_review
 
 

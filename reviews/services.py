@@ -13,8 +13,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit import services as audit
-from config.errors import Conflict, Forbidden, ValidationFailed
-from config.roles import is_hr
+from audit.registry import Action
+from core import readcache
+from core.actors import User
+from core.errors import Conflict, Forbidden, ValidationFailed
+from core.roles import is_hr_or_system
+from people.models import Engineer, Team
+from reviews import events
 from reviews.evidence import (
     EvidenceKind,
     InvalidEvidenceURL,
@@ -23,15 +28,7 @@ from reviews.evidence import (
     normalise_url,
     parse_pasted_links,
 )
-from reviews.models import (
-    DimensionRating,
-    Engineer,
-    Evidence,
-    Review,
-    ReviewCycle,
-    ScoreSnapshot,
-    Team,
-)
+from reviews.models import DimensionRating, Evidence, Review, ReviewCycle, ScoreSnapshot
 from reviews.permissions import is_review_manager, is_review_owner
 from reviews.scores import manager_ratings, score
 from reviews.selectors import evidence_counts, ratings_by_key, with_detail
@@ -45,8 +42,8 @@ State = Review.State
 # ---- helpers -------------------------------------------------------------------------------
 
 
-def _require_hr(actor: Any, what: str) -> None:
-    if actor is not None and not is_hr(actor):
+def _require_hr(actor: User, what: str) -> None:
+    if not is_hr_or_system(actor):
         raise Forbidden(f"Only HR can {what}.")
 
 
@@ -55,8 +52,11 @@ def _locked_review(review: Review) -> Review:
 
 
 def _bump(review: Review, *fields: str) -> None:
+    """Save the changed fields with the next version (the review's ETag), and tell the read
+    cache that review data changed."""
     review.version += 1
     review.save(update_fields=[*fields, "version"])
+    readcache.bump()
 
 
 def allowed_now(review: Review) -> str:
@@ -99,17 +99,19 @@ def _require_state(
         raise _conflict(review, attempted)
 
 
-def _require_owner(actor: Any, review: Review, attempted: str) -> None:
+def _require_owner(actor: User, review: Review, attempted: str) -> None:
     if not is_review_owner(actor, review):
         raise Forbidden(f"Only {review.engineer} can {attempted}.")
 
 
-def _require_manager(actor: Any, review: Review, attempted: str) -> None:
+def _require_manager(actor: User, review: Review, attempted: str) -> None:
     if not is_review_manager(actor, review):
         raise Forbidden(f"Only the engineer's manager on this review can {attempted}.")
 
 
-def _transition_event(actor: Any, review: Review, action: str, before: str, **extra: Any) -> None:
+def _transition_event(
+    actor: User, review: Review, action: Action, before: str, **extra: Any
+) -> None:
     audit.record(
         actor=actor,
         action=action,
@@ -123,7 +125,7 @@ def _transition_event(actor: Any, review: Review, action: str, before: str, **ex
 
 def cycle_create(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     rubric_version: RubricVersion,
     self_review_ends: datetime.date,
@@ -159,9 +161,10 @@ def cycle_create(
             calibration_ends=calibration_ends,
             finalisation_ends=finalisation_ends,
         )
+        readcache.bump()
         audit.record(
             actor=actor,
-            action="reviews.cycle.created",
+            action=events.CYCLE_CREATED,
             target=cycle,
             payload={"name": cycle.name, "rubric_version": rubric_version.pk},
         )
@@ -184,7 +187,7 @@ def _create_reviews(cycle: ReviewCycle, engineers: Iterable[Engineer]) -> list[R
 
 
 def cycle_open(
-    *, actor: Any, cycle: ReviewCycle, teams: Iterable[Team] | None = None
+    *, actor: User, cycle: ReviewCycle, teams: Iterable[Team] | None = None
 ) -> ReviewCycle:
     """Open the self-review phase: one review per in-scope engineer (everyone with a manager,
     or the given teams), with level and manager copied as they are today."""
@@ -200,16 +203,17 @@ def cycle_open(
         cycle.phase = Phase.SELF_REVIEW
         cycle.opened_at = timezone.now()
         cycle.save(update_fields=["phase", "opened_at"])
+        readcache.bump()
         audit.record(
             actor=actor,
-            action="reviews.cycle.opened",
+            action=events.CYCLE_OPENED,
             target=cycle,
             payload={"reviews": len(created), "phase": cycle.phase},
         )
     return cycle
 
 
-def cycle_add_engineer(*, actor: Any, cycle: ReviewCycle, engineer: Engineer) -> Review:
+def cycle_add_engineer(*, actor: User, cycle: ReviewCycle, engineer: Engineer) -> Review:
     """A late joiner gets a review in an open cycle."""
     _require_hr(actor, "add engineers to a cycle")
     with transaction.atomic():
@@ -219,16 +223,17 @@ def cycle_add_engineer(*, actor: Any, cycle: ReviewCycle, engineer: Engineer) ->
         if cycle.reviews.filter(engineer=engineer).exists():
             raise Conflict(f"{engineer} already has a review in {cycle}.")
         [review] = _create_reviews(cycle, [engineer])
+        readcache.bump()
         audit.record(
             actor=actor,
-            action="reviews.cycle.engineer_added",
+            action=events.CYCLE_ENGINEER_ADDED,
             target=review,
             payload={"cycle": cycle.pk, "engineer": engineer.pk, "level": review.level_code},
         )
     return review
 
 
-def cycle_advance(*, actor: Any, cycle: ReviewCycle) -> ReviewCycle:
+def cycle_advance(*, actor: User, cycle: ReviewCycle) -> ReviewCycle:
     """Move the cycle to its next phase."""
     _require_hr(actor, "move a cycle to its next phase")
     with transaction.atomic():
@@ -241,9 +246,10 @@ def cycle_advance(*, actor: Any, cycle: ReviewCycle) -> ReviewCycle:
         before = cycle.phase
         cycle.phase = nxt
         cycle.save(update_fields=["phase"])
+        readcache.bump()
         audit.record(
             actor=actor,
-            action="reviews.cycle.advanced",
+            action=events.CYCLE_ADVANCED,
             target=cycle,
             payload={"before": {"phase": before}, "after": {"phase": nxt}},
         )
@@ -291,7 +297,7 @@ def _evidence_payload(item: Evidence) -> dict[str, Any]:
 
 def evidence_add(
     *,
-    actor: Any,
+    actor: User,
     review: Review,
     url: str,
     title: str = "",
@@ -331,14 +337,14 @@ def evidence_add(
         _bump(review)
         audit.record(
             actor=actor,
-            action="reviews.evidence.added",
+            action=events.EVIDENCE_ADDED,
             target=review,  # evidence is part of the review: its history shows it
             payload={"evidence": item.pk, "after": _evidence_payload(item)},
         )
     return item
 
 
-def evidence_paste(*, actor: Any, review: Review, text: str) -> list[dict[str, Any]]:
+def evidence_paste(*, actor: User, review: Review, text: str) -> list[dict[str, Any]]:
     """Several links, one per line: each line becomes an item or is refused with its reason.
 
     Every accepted line is saved whole; a refused line saves nothing.
@@ -380,7 +386,7 @@ def evidence_paste(*, actor: Any, review: Review, text: str) -> list[dict[str, A
             _bump(review)
             audit.record(
                 actor=actor,
-                action="reviews.evidence.pasted",
+                action=events.EVIDENCE_PASTED,
                 target=review,
                 payload={
                     "added": [{"evidence": i.pk, **_evidence_payload(i)} for i in created],
@@ -390,7 +396,7 @@ def evidence_paste(*, actor: Any, review: Review, text: str) -> list[dict[str, A
     return results
 
 
-def evidence_update(*, actor: Any, evidence: Evidence, **changes: Any) -> Evidence:
+def evidence_update(*, actor: User, evidence: Evidence, **changes: Any) -> Evidence:
     """Edit an evidence item while the self-review is open."""
     allowed = {"title", "kind", "occurred_on", "contribution", "dimensions"}
     unknown = set(changes) - allowed
@@ -422,14 +428,14 @@ def evidence_update(*, actor: Any, evidence: Evidence, **changes: Any) -> Eviden
         _bump(review)
         audit.record(
             actor=actor,
-            action="reviews.evidence.edited",
+            action=events.EVIDENCE_EDITED,
             target=review,
             payload={"evidence": item.pk, "before": before, "after": _evidence_payload(item)},
         )
     return item
 
 
-def evidence_withdraw(*, actor: Any, evidence: Evidence, reason: str = "") -> Evidence:
+def evidence_withdraw(*, actor: User, evidence: Evidence, reason: str = "") -> Evidence:
     """Withdraw evidence: it stays on record (never deleted), marked withdrawn with a reason."""
     with transaction.atomic():
         review = _locked_review(evidence.review)
@@ -450,7 +456,7 @@ def evidence_withdraw(*, actor: Any, evidence: Evidence, reason: str = "") -> Ev
         _bump(review)
         audit.record(
             actor=actor,
-            action="reviews.evidence.withdrawn",
+            action=events.EVIDENCE_WITHDRAWN,
             target=review,
             payload={"evidence": item.pk, "title": item.title, "reason": item.withdrawn_reason},
         )
@@ -494,7 +500,7 @@ def _rating_rows(review: Review, keys: Iterable[str]) -> dict[str, DimensionRati
 
 
 def rating_set_self(
-    *, actor: Any, review: Review, ratings: Mapping[str, Mapping[str, Any]]
+    *, actor: User, review: Review, ratings: Mapping[str, Mapping[str, Any]]
 ) -> Review:
     """The engineer's own ratings: {key: {"rating": int|None, "justification": str}}."""
     with transaction.atomic():
@@ -519,7 +525,7 @@ def rating_set_self(
             _bump(review)
             audit.record(
                 actor=actor,
-                action="reviews.rating.self_changed",
+                action=events.SELF_RATINGS_CHANGED,
                 target=review,
                 payload={"changes": changes},
             )
@@ -578,7 +584,7 @@ def snapshot_score(review: Review, reason: str) -> ScoreSnapshot:
 
 
 def rating_set_manager(
-    *, actor: Any, review: Review, ratings: Mapping[str, Mapping[str, Any]]
+    *, actor: User, review: Review, ratings: Mapping[str, Mapping[str, Any]]
 ) -> Review:
     """The manager's ratings: {key: {"rating", "justification", "counterexample"}}, with the
     evidence rule enforced per dimension. A change stores a new score snapshot."""
@@ -627,7 +633,7 @@ def rating_set_manager(
             snapshot = snapshot_score(review, ScoreSnapshot.Reason.MANAGER_RATING)
             audit.record(
                 actor=actor,
-                action="reviews.rating.manager_changed",
+                action=events.MANAGER_RATINGS_CHANGED,
                 target=review,
                 payload={"changes": changes, "composite": snapshot.composite},
             )
@@ -635,7 +641,7 @@ def rating_set_manager(
 
 
 def rating_set_overall(
-    *, actor: Any, review: Review, overall: int | None, growth: int | None
+    *, actor: User, review: Review, overall: int | None, growth: int | None
 ) -> Review:
     """The manager's overall rating and growth/scope rating (for the calibration 9-box)."""
     with transaction.atomic():
@@ -662,7 +668,7 @@ def rating_set_overall(
         _bump(review, "overall_rating", "growth_rating")
         audit.record(
             actor=actor,
-            action="reviews.rating.overall_changed",
+            action=events.OVERALL_RATING_CHANGED,
             target=review,
             payload={"before": before, "after": {"overall": overall, "growth": growth}},
         )
@@ -682,7 +688,7 @@ def _require_every_dimension_rated(review: Review, field: str) -> None:
         )
 
 
-def review_submit_self(*, actor: Any, review: Review) -> Review:
+def review_submit_self(*, actor: User, review: Review) -> Review:
     with transaction.atomic():
         review = _locked_review(review)
         _require_owner(actor, review, "submit this self-review")
@@ -692,11 +698,11 @@ def review_submit_self(*, actor: Any, review: Review) -> Review:
         review.submit_self()
         review.self_submitted_at = timezone.now()
         _bump(review, "state", "self_submitted_at")
-        _transition_event(actor, review, "reviews.review.self_submitted", before)
+        _transition_event(actor, review, events.SELF_SUBMITTED, before)
     return review
 
 
-def review_return(*, actor: Any, review: Review, reason: str) -> Review:
+def review_return(*, actor: User, review: Review, reason: str) -> Review:
     """The manager sends a submitted self-review back to the engineer for changes."""
     with transaction.atomic():
         review = _locked_review(review)
@@ -715,11 +721,11 @@ def review_return(*, actor: Any, review: Review, reason: str) -> Review:
             # The engineer needs an open self-review phase to edit; the return says so.
             reason = f"{reason.strip()} (self-review edits reopen when HR reopens the phase)"
         _bump(review, "state")
-        _transition_event(actor, review, "reviews.review.returned", before, reason=reason.strip())
+        _transition_event(actor, review, events.RETURNED, before, reason=reason.strip())
     return review
 
 
-def review_submit_manager(*, actor: Any, review: Review) -> Review:
+def review_submit_manager(*, actor: User, review: Review) -> Review:
     with transaction.atomic():
         review = _locked_review(review)
         _require_manager(actor, review, "submit this review")
@@ -737,14 +743,14 @@ def review_submit_manager(*, actor: Any, review: Review) -> Review:
         _transition_event(
             actor,
             review,
-            "reviews.review.manager_submitted",
+            events.MANAGER_SUBMITTED,
             before,
             composite=score(review, manager_ratings(review)).composite,
         )
     return review
 
 
-def review_finalize(*, actor: Any, review: Review) -> Review:
+def review_finalize(*, actor: User, review: Review) -> Review:
     _require_hr(actor, "finalise reviews")
     with transaction.atomic():
         review = _locked_review(review)
@@ -758,11 +764,11 @@ def review_finalize(*, actor: Any, review: Review) -> Review:
         review.finalize()
         review.finalized_at = timezone.now()
         _bump(review, "state", "finalized_at")
-        _transition_event(actor, review, "reviews.review.finalized", before)
+        _transition_event(actor, review, events.FINALIZED, before)
     return review
 
 
-def review_acknowledge(*, actor: Any, review: Review) -> Review:
+def review_acknowledge(*, actor: User, review: Review) -> Review:
     with transaction.atomic():
         review = _locked_review(review)
         _require_owner(actor, review, "acknowledge this review")
@@ -776,14 +782,14 @@ def review_acknowledge(*, actor: Any, review: Review) -> Review:
         review.acknowledge()
         review.acknowledged_at = timezone.now()
         _bump(review, "state", "acknowledged_at")
-        _transition_event(actor, review, "reviews.review.acknowledged", before)
+        _transition_event(actor, review, events.ACKNOWLEDGED, before)
     return review
 
 
 # ---- bulk ----------------------------------------------------------------------------------
 
 
-def cycle_recompute_scores(*, actor: Any, cycle: ReviewCycle) -> int:
+def cycle_recompute_scores(*, actor: User, cycle: ReviewCycle) -> int:
     """Store a fresh snapshot for every manager-rated review of the cycle, in bulk.
 
     Queries do not grow with the number of reviews: ratings come in one query, snapshots go
@@ -826,7 +832,7 @@ def cycle_recompute_scores(*, actor: Any, cycle: ReviewCycle) -> int:
         ScoreSnapshot.objects.bulk_create(snapshots, batch_size=1000)
         audit.record(
             actor=actor,
-            action="reviews.cycle.scores_recomputed",
+            action=events.CYCLE_SCORES_RECOMPUTED,
             target=cycle,
             payload={"snapshots": len(snapshots)},
         )

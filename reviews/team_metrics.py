@@ -15,9 +15,12 @@ from typing import Any
 from django.db import transaction
 
 from audit import services as audit
-from config.errors import Forbidden, ValidationFailed
-from config.roles import is_hr
-from reviews.models import ReviewCycle, Team, TeamMetrics
+from core.actors import User
+from core.errors import Forbidden, ValidationFailed
+from core.roles import is_hr_or_system
+from people.models import Team
+from reviews import events
+from reviews.models import ReviewCycle, TeamMetrics
 
 COLUMNS = (
     "team",
@@ -196,12 +199,12 @@ def _teams_by_key() -> dict[str, Team]:
     return teams
 
 
-def team_metrics_import(*, actor: Any, cycle: ReviewCycle, text: str) -> list[TeamMetrics]:
+def team_metrics_import(*, actor: User, cycle: ReviewCycle, text: str) -> list[TeamMetrics]:
     """Create or replace each listed team's DORA metrics for `cycle`, all or nothing.
 
-    `actor` is the signed-in user, or None for a trusted operator at the command line.
+    `actor` is HR, or the system user for a trusted operator at the command line.
     """
-    if actor is not None and not is_hr(actor):
+    if not is_hr_or_system(actor):
         raise Forbidden("Only HR can import team metrics.")
     rows, errors = parse_team_metrics_csv(text, teams=_teams_by_key())
     if errors:
@@ -228,7 +231,7 @@ def team_metrics_import(*, actor: Any, cycle: ReviewCycle, text: str) -> list[Te
         ]
         audit.record(
             actor=actor,
-            action="reviews.team_metrics.imported",
+            action=events.TEAM_METRICS_IMPORTED,
             target=cycle,
             payload={"teams": [row["team"].slug for row in rows], "rows": len(rows)},
         )

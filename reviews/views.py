@@ -14,16 +14,12 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from config.errors import DomainError
+from core.actors import acting_user
+from core.errors import DomainError
+from core.forms import add_service_errors
 from reviews import selectors, services
 from reviews.charts import contributions_chart, self_vs_manager_chart
-from reviews.forms import (
-    EvidenceForm,
-    PasteForm,
-    RatingsForm,
-    TeamMetricsUploadForm,
-    add_service_errors,
-)
+from reviews.forms import EvidenceForm, PasteForm, RatingsForm, TeamMetricsUploadForm
 from reviews.models import Review, ReviewCycle, TeamMetrics
 from reviews.permissions import (
     can_manage_cycles,
@@ -133,7 +129,7 @@ def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.evidence_add(
-                actor=request.user,
+                actor=acting_user(request),
                 review=review,
                 url=form.cleaned_data["url"],
                 title=form.cleaned_data["title"],
@@ -158,7 +154,7 @@ def evidence_paste(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             results = services.evidence_paste(
-                actor=request.user, review=review, text=form.cleaned_data["text"]
+                actor=acting_user(request), review=review, text=form.cleaned_data["text"]
             )
         except DomainError as exc:
             add_service_errors(form, exc)
@@ -186,7 +182,7 @@ def evidence_withdraw(request: HttpRequest, pk: int, evidence_pk: int) -> HttpRe
         raise Http404("No such evidence.")
     try:
         services.evidence_withdraw(
-            actor=request.user, evidence=item, reason=request.POST.get("reason", "")
+            actor=acting_user(request), evidence=item, reason=request.POST.get("reason", "")
         )
         messages.success(request, f"Withdrew “{item.title}”.")
     except DomainError as exc:
@@ -202,9 +198,11 @@ def self_ratings(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             with transaction.atomic():  # save and submit together, or neither
-                services.rating_set_self(actor=request.user, review=review, ratings=form.ratings())
+                services.rating_set_self(
+                    actor=acting_user(request), review=review, ratings=form.ratings()
+                )
                 if "submit" in request.POST:
-                    services.review_submit_self(actor=request.user, review=review)
+                    services.review_submit_self(actor=acting_user(request), review=review)
             messages.success(
                 request,
                 "Self-review submitted to your manager."
@@ -252,16 +250,16 @@ def review_rate(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             with transaction.atomic():  # save and submit together, or neither
                 services.rating_set_manager(
-                    actor=request.user, review=review, ratings=form.ratings()
+                    actor=acting_user(request), review=review, ratings=form.ratings()
                 )
                 services.rating_set_overall(
-                    actor=request.user,
+                    actor=acting_user(request),
                     review=review,
                     overall=form.cleaned_data.get("overall_rating"),
                     growth=form.cleaned_data.get("growth_rating"),
                 )
                 if "submit" in request.POST:
-                    services.review_submit_manager(actor=request.user, review=review)
+                    services.review_submit_manager(actor=acting_user(request), review=review)
             messages.success(
                 request,
                 "Manager review submitted." if "submit" in request.POST else "Ratings saved.",
@@ -279,7 +277,7 @@ def review_return(request: HttpRequest, pk: int) -> HttpResponse:
     review = selectors.get_review_for_user(request.user, pk)
     try:
         services.review_return(
-            actor=request.user, review=review, reason=request.POST.get("reason", "")
+            actor=acting_user(request), review=review, reason=request.POST.get("reason", "")
         )
         messages.success(request, "Returned to the engineer.")
     except DomainError as exc:
@@ -394,7 +392,7 @@ def team_metrics_upload(request: HttpRequest, pk: int) -> HttpResponse:
     problems: dict[str, list[str]] = {}
     if request.method == "POST" and form.is_valid():
         try:
-            rows = team_metrics_import(actor=request.user, cycle=cycle, text=form.text())
+            rows = team_metrics_import(actor=acting_user(request), cycle=cycle, text=form.text())
         except forms.ValidationError as exc:
             form.add_error("file", exc)
         except DomainError as exc:

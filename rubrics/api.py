@@ -13,7 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import ValidationFailed
+from core.actors import acting_user
+from core.api import valid_input
+from core.errors import ValidationFailed
 from rubrics import selectors, services
 from rubrics.diff import diff_documents
 from rubrics.document import dump_yaml, version_to_document
@@ -176,7 +178,9 @@ class RubricListView(APIView):
         description="HR: create a rubric (or a new draft of one) from a rubric document.",
     )
     def post(self, request: Request) -> Response:
-        version = services.rubric_import(actor=request.user, data=request.data, publish=False)
+        version = services.rubric_import(
+            actor=acting_user(request), data=request.data, publish=False
+        )
         return _version_response(version, status.HTTP_201_CREATED)
 
 
@@ -206,7 +210,7 @@ class VersionCreateView(APIView):
     @extend_schema(request=None, responses={201: VersionDetailSerializer})
     def post(self, request: Request, slug: str) -> Response:
         rubric = selectors.get_rubric_for_user(request.user, slug)
-        version = services.version_create_draft(actor=request.user, rubric=rubric)
+        version = services.version_create_draft(actor=acting_user(request), rubric=rubric)
         return _version_response(version, status.HTTP_201_CREATED)
 
 
@@ -223,7 +227,9 @@ class VersionDetailView(APIView):
     )
     def put(self, request: Request, slug: str, number: int) -> Response:
         version = selectors.get_version_for_user(request.user, slug, number)
-        version = services.version_update(actor=request.user, version=version, data=request.data)
+        version = services.version_update(
+            actor=acting_user(request), version=version, data=request.data
+        )
         return _version_response(version)
 
 
@@ -249,10 +255,10 @@ class VersionLintView(APIView):
 class VersionPublishView(APIView):
     @extend_schema(request=RationaleInput, responses=VersionDetailSerializer)
     def post(self, request: Request, slug: str, number: int) -> Response:
-        data = _valid(RationaleInput, request)
+        data = valid_input(RationaleInput, request)
         version = selectors.get_version_for_user(request.user, slug, number)
         version = services.version_publish(
-            actor=request.user, version=version, rationale=data["rationale"]
+            actor=acting_user(request), version=version, rationale=data["rationale"]
         )
         return _version_response(version)
 
@@ -261,17 +267,17 @@ class VersionApproveView(APIView):
     @extend_schema(request=None, responses=VersionDetailSerializer)
     def post(self, request: Request, slug: str, number: int) -> Response:
         version = selectors.get_version_for_user(request.user, slug, number)
-        version = services.version_approve(actor=request.user, version=version)
+        version = services.version_approve(actor=acting_user(request), version=version)
         return _version_response(version)
 
 
 class VersionSendBackView(APIView):
     @extend_schema(request=ReasonInput, responses=VersionDetailSerializer)
     def post(self, request: Request, slug: str, number: int) -> Response:
-        data = _valid(ReasonInput, request)
+        data = valid_input(ReasonInput, request)
         version = selectors.get_version_for_user(request.user, slug, number)
         version = services.version_send_back(
-            actor=request.user, version=version, reason=data["reason"]
+            actor=acting_user(request), version=version, reason=data["reason"]
         )
         return _version_response(version)
 
@@ -280,21 +286,21 @@ class VersionRetireView(APIView):
     @extend_schema(request=None, responses=VersionDetailSerializer)
     def post(self, request: Request, slug: str, number: int) -> Response:
         version = selectors.get_version_for_user(request.user, slug, number)
-        version = services.version_retire(actor=request.user, version=version)
+        version = services.version_retire(actor=acting_user(request), version=version)
         return _version_response(version)
 
 
 class VersionGrantView(APIView):
     @extend_schema(request=GrantInput, responses={204: None})
     def post(self, request: Request, slug: str, number: int) -> Response:
-        data = _valid(GrantInput, request)
+        data = valid_input(GrantInput, request)
         version = selectors.get_version_for_user(request.user, slug, number)
         user = get_user_model().objects.filter(username=data["username"]).first()
         if user is None:
             raise ValidationFailed(
                 f"No user called {data['username']!r}.", errors={"username": ["no such user"]}
             )
-        services.version_grant_draft_access(actor=request.user, version=version, user=user)
+        services.version_grant_draft_access(actor=acting_user(request), version=version, user=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -323,7 +329,7 @@ class RubricDiffView(APIView):
 class ScorePreviewView(APIView):
     @extend_schema(request=RatingsInput, responses=ScorePreviewOutput)
     def post(self, request: Request, slug: str, number: int) -> Response:
-        data = _valid(RatingsInput, request)
+        data = valid_input(RatingsInput, request)
         version = selectors.get_version_for_user(request.user, slug, number)
         try:
             breakdown = compute(
@@ -336,9 +342,3 @@ class ScorePreviewView(APIView):
             errors = {f"ratings.{key}": [message] for key, message in exc.errors.items()}
             raise ValidationFailed(str(exc), errors=errors) from None
         return Response(breakdown.as_dict())
-
-
-def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)

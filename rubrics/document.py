@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from rest_framework import serializers
 
-from config.errors import ValidationFailed, flatten_errors, validation_message
+from core.errors import ValidationFailed, flatten_errors, validation_message
 from rubrics.models import KEY_VALIDATOR, RubricVersion
 
 POSITIVE_NUMBER: dict[str, Any] = {

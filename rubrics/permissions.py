@@ -12,14 +12,14 @@ from typing import Any
 from django.db.models import Q
 from guardian.shortcuts import get_objects_for_user
 
-from config.roles import is_hr
+from core.roles import is_hr, is_hr_or_system
 from rubrics.models import RubricVersion
 
 VIEW_DRAFT_PERMISSION = "rubrics.view_rubricversion"
 
 
 def can_manage_rubrics(user: Any) -> bool:
-    return is_hr(user)
+    return is_hr_or_system(user)
 
 
 def visible_versions_filter(user: Any) -> Q:

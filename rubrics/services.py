@@ -1,6 +1,6 @@
 """Write paths for rubrics. Each runs in one transaction and writes the audit log.
 
-`actor` is the signed-in user, or None for a trusted operator at the command line
+`actor` is the signed-in user, or the system user for a trusted operator at the command line
 (`import_rubric`), which is recorded as "system".
 """
 
@@ -14,7 +14,9 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from audit import services as audit
-from config.errors import Conflict, Forbidden, ValidationFailed
+from core.actors import User
+from core.errors import Conflict, Forbidden, ValidationFailed
+from rubrics import events
 from rubrics.diff import diff_documents
 from rubrics.document import parse_document, version_to_document
 from rubrics.linter import lint_document
@@ -25,8 +27,8 @@ from rubrics.selectors import with_content
 Status = RubricVersion.Status
 
 
-def _require_manager(actor: Any) -> None:
-    if actor is not None and not can_manage_rubrics(actor):
+def _require_manager(actor: User) -> None:
+    if not can_manage_rubrics(actor):
         raise Forbidden("Only HR can change rubrics.")
 
 
@@ -86,7 +88,7 @@ def _next_number(rubric: Rubric) -> int:
     return (latest or 0) + 1
 
 
-def rubric_import(*, actor: Any, data: Any, publish: bool = False) -> RubricVersion:
+def rubric_import(*, actor: User, data: Any, publish: bool = False) -> RubricVersion:
     """Create or update a rubric from a document: a new draft (or the open draft, rewritten).
 
     With `publish`, the draft is published in the same transaction; any problem, in the file or
@@ -105,7 +107,7 @@ def rubric_import(*, actor: Any, data: Any, publish: bool = False) -> RubricVers
         if created:
             audit.record(
                 actor=actor,
-                action="rubrics.rubric.created",
+                action=events.RUBRIC_CREATED,
                 target=rubric,
                 payload={"slug": rubric.slug, "name": rubric.name},
             )
@@ -122,7 +124,7 @@ def rubric_import(*, actor: Any, data: Any, publish: bool = False) -> RubricVers
             rubric.save(update_fields=["name", "requires_second_approval"])
             audit.record(
                 actor=actor,
-                action="rubrics.rubric.changed",
+                action=events.RUBRIC_CHANGED,
                 target=rubric,
                 payload={
                     "before": before,
@@ -139,11 +141,11 @@ def rubric_import(*, actor: Any, data: Any, publish: bool = False) -> RubricVers
             )
         if draft is None:
             draft = RubricVersion.objects.create(
-                rubric=rubric, number=_next_number(rubric), created_by=_user(actor)
+                rubric=rubric, number=_next_number(rubric), created_by=actor
             )
-            action = "rubrics.version.drafted"
+            action = events.VERSION_DRAFTED
         else:
-            action = "rubrics.version.edited"
+            action = events.VERSION_EDITED
         _write_content(draft, document)
         audit.record(
             actor=actor,
@@ -156,7 +158,7 @@ def rubric_import(*, actor: Any, data: Any, publish: bool = False) -> RubricVers
     return draft
 
 
-def version_create_draft(*, actor: Any, rubric: Rubric) -> RubricVersion:
+def version_create_draft(*, actor: User, rubric: Rubric) -> RubricVersion:
     """Start the next version as a draft copy of the latest one."""
     _require_manager(actor)
     with transaction.atomic():
@@ -165,7 +167,7 @@ def version_create_draft(*, actor: Any, rubric: Rubric) -> RubricVersion:
             raise Conflict(f"{rubric} already has an open draft; edit or publish that one.")
         latest = with_content(rubric.versions.order_by("-number")).first()
         draft = RubricVersion.objects.create(
-            rubric=rubric, number=_next_number(rubric), created_by=_user(actor)
+            rubric=rubric, number=_next_number(rubric), created_by=actor
         )
         if latest is not None:
             document = version_to_document(latest)
@@ -173,7 +175,7 @@ def version_create_draft(*, actor: Any, rubric: Rubric) -> RubricVersion:
             _write_content(draft, parse_document(document))
         audit.record(
             actor=actor,
-            action="rubrics.version.drafted",
+            action=events.VERSION_DRAFTED,
             target=draft,
             payload={
                 "rubric": rubric.slug,
@@ -184,7 +186,7 @@ def version_create_draft(*, actor: Any, rubric: Rubric) -> RubricVersion:
     return draft
 
 
-def version_update(*, actor: Any, version: RubricVersion, data: Any) -> RubricVersion:
+def version_update(*, actor: User, version: RubricVersion, data: Any) -> RubricVersion:
     """Replace a draft's content with a document (same schema as the YAML files)."""
     _require_manager(actor)
     document = parse_document(data)
@@ -205,7 +207,7 @@ def version_update(*, actor: Any, version: RubricVersion, data: Any) -> RubricVe
         changes = diff_documents(before, version_to_document(version))
         audit.record(
             actor=actor,
-            action="rubrics.version.edited",
+            action=events.VERSION_EDITED,
             target=version,
             payload={
                 "rubric": version.rubric.slug,
@@ -223,7 +225,7 @@ def version_lint(*, version: RubricVersion) -> list[dict[str, str]]:
     return [{"path": p.path, "message": p.message} for p in problems]
 
 
-def version_publish(*, actor: Any, version: RubricVersion, rationale: str) -> RubricVersion:
+def version_publish(*, actor: User, version: RubricVersion, rationale: str) -> RubricVersion:
     """Publish a draft after the linter passes; a rubric that needs it waits for a 2nd HR user."""
     _require_manager(actor)
     rationale = (rationale or "").strip()
@@ -244,14 +246,14 @@ def version_publish(*, actor: Any, version: RubricVersion, rationale: str) -> Ru
                 errors=errors,
             )
         version.rationale = rationale
-        version.submitted_by = _user(actor)
+        version.submitted_by = actor
         version.save(update_fields=["rationale", "submitted_by"])
         if version.rubric.requires_second_approval:
             version.submit_for_approval()
             version.save(update_fields=["status"])
             audit.record(
                 actor=actor,
-                action="rubrics.version.submitted",
+                action=events.VERSION_SUBMITTED,
                 target=version,
                 payload={
                     "rubric": version.rubric.slug,
@@ -263,7 +265,7 @@ def version_publish(*, actor: Any, version: RubricVersion, rationale: str) -> Ru
         return _go_live(actor=actor, version=version, approver=None)
 
 
-def version_approve(*, actor: Any, version: RubricVersion) -> RubricVersion:
+def version_approve(*, actor: User, version: RubricVersion) -> RubricVersion:
     """A second HR user approves a version awaiting approval, which makes it live."""
     _require_manager(actor)
     with transaction.atomic():
@@ -272,10 +274,10 @@ def version_approve(*, actor: Any, version: RubricVersion) -> RubricVersion:
             raise Conflict(f"{version} is not awaiting approval.")
         if actor is not None and version.submitted_by_id == actor.pk:
             raise Forbidden("A second HR user must approve: you submitted this version.")
-        return _go_live(actor=actor, version=version, approver=_user(actor))
+        return _go_live(actor=actor, version=version, approver=actor)
 
 
-def version_send_back(*, actor: Any, version: RubricVersion, reason: str) -> RubricVersion:
+def version_send_back(*, actor: User, version: RubricVersion, reason: str) -> RubricVersion:
     """An approver returns a version to draft, with a reason."""
     _require_manager(actor)
     if not (reason or "").strip():
@@ -288,14 +290,14 @@ def version_send_back(*, actor: Any, version: RubricVersion, reason: str) -> Rub
         version.save(update_fields=["status"])
         audit.record(
             actor=actor,
-            action="rubrics.version.sent_back",
+            action=events.VERSION_SENT_BACK,
             target=version,
             payload={"rubric": version.rubric.slug, "number": version.number, "reason": reason},
         )
     return version
 
 
-def version_retire(*, actor: Any, version: RubricVersion) -> RubricVersion:
+def version_retire(*, actor: User, version: RubricVersion) -> RubricVersion:
     _require_manager(actor)
     with transaction.atomic():
         version = _locked(version)
@@ -305,32 +307,32 @@ def version_retire(*, actor: Any, version: RubricVersion) -> RubricVersion:
     return version
 
 
-def version_grant_draft_access(*, actor: Any, version: RubricVersion, user: Any) -> None:
+def version_grant_draft_access(*, actor: User, version: RubricVersion, user: Any) -> None:
     """Let one person (e.g. a dimension owner) read a draft before it is published."""
     _require_manager(actor)
     with transaction.atomic():
         assign_perm(VIEW_DRAFT_PERMISSION, user, version)
         audit.record(
             actor=actor,
-            action="rubrics.version.access_granted",
+            action=events.VERSION_ACCESS_GRANTED,
             target=version,
             payload={"user": user.get_username()},
         )
 
 
-def _retire(actor: Any, version: RubricVersion) -> None:
+def _retire(actor: User, version: RubricVersion) -> None:
     version.retire()
     version.retired_at = timezone.now()
     version.save(update_fields=["status", "retired_at"])
     audit.record(
         actor=actor,
-        action="rubrics.version.retired",
+        action=events.VERSION_RETIRED,
         target=version,
         payload={"rubric": version.rubric.slug, "number": version.number},
     )
 
 
-def _go_live(*, actor: Any, version: RubricVersion, approver: Any) -> RubricVersion:
+def _go_live(*, actor: User, version: RubricVersion, approver: Any) -> RubricVersion:
     previous = (
         with_content(RubricVersion.objects.select_for_update(of=("self",)))
         .filter(rubric=version.rubric, status=Status.PUBLISHED)
@@ -345,7 +347,7 @@ def _go_live(*, actor: Any, version: RubricVersion, approver: Any) -> RubricVers
     if approver is not None:
         audit.record(
             actor=actor,
-            action="rubrics.version.approved",
+            action=events.VERSION_APPROVED,
             target=version,
             payload={"rubric": version.rubric.slug, "number": version.number},
         )
@@ -356,7 +358,7 @@ def _go_live(*, actor: Any, version: RubricVersion, approver: Any) -> RubricVers
     version.save(update_fields=["status", "published_at", "published_by", "approved_by"])
     audit.record(
         actor=actor,
-        action="rubrics.version.published",
+        action=events.VERSION_PUBLISHED,
         target=version,
         payload={
             "rubric": version.rubric.slug,
@@ -367,7 +369,3 @@ def _go_live(*, actor: Any, version: RubricVersion, approver: Any) -> RubricVers
         },
     )
     return version
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None

@@ -6,7 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from reviews.models import Engineer, Team
+from people.models import Engineer, Team
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -15,6 +15,8 @@ from django.db import connection
 
 from audit.services import record
 from audit.tasks import verify_audit_chain
+from core.actors import system_actor
+from tests.audit.actions import TEST_EVENT
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -70,7 +72,7 @@ def worker() -> Iterator[str]:
 
 def test_worker_verifies_the_audit_chain(worker: str) -> None:
     for i in range(3):
-        record(actor=None, action="test.worker", target_type="t", target_id=i)
+        record(actor=system_actor(), action=TEST_EVENT, target_type="t", target_id=i)
     result = verify_audit_chain.apply_async(queue=worker).get(timeout=60)
     assert result == {"ok": True, "count": 3, "message": "OK: 3 events, chain intact"}
 

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from calibration.models import ExportJob, PromotionPacket
 from config.celery import app as celery_app
-from tests.calibration.packet_data import build_case
+from promotions.models import ExportJob, PromotionPacket
+from tests.promotions.packet_data import build_case
 from tests.test_celery_worker import _database_url_for_subprocess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +88,7 @@ def status(job: ExportJob) -> str:
 def test_export_survives_a_killed_worker_and_stores_one_packet(
     queue: str, published: Any, hr: Any, settings: Any, tmp_path: Path
 ) -> None:
-    from calibration.promotions import export_request
+    from promotions.services import export_request
 
     media = tmp_path / "media"
     settings.MEDIA_ROOT = media  # the test process reads what the workers write
@@ -121,7 +121,7 @@ def test_export_survives_a_killed_worker_and_stores_one_packet(
 def test_exporting_twice_stores_one_packet(
     queue: str, published: Any, hr: Any, settings: Any, tmp_path: Path
 ) -> None:
-    from calibration.promotions import export_request
+    from promotions.services import export_request
 
     media = tmp_path / "media"
     settings.MEDIA_ROOT = media

@@ -6,7 +6,8 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
 from audit.services import verify_chain
-from reviews.models import Engineer, Evidence, Review, ScoreSnapshot, Team, TeamMetrics
+from people.models import Engineer, Team
+from reviews.models import Evidence, Review, ScoreSnapshot, TeamMetrics
 from rubrics.models import RubricVersion
 
 
@@ -35,7 +36,7 @@ def test_seed_demo_builds_the_demo_organisation(db: None) -> None:
     assert set(CalibrationSession.objects.values_list("status", flat=True)) == {"open", "closed"}
     assert Adjustment.objects.filter(session__status="open").exists()
     assert set(Appeal.objects.values_list("status", flat=True)) == {"open", "changed"}
-    from calibration.models import PromotionCase
+    from promotions.models import PromotionCase
 
     assert set(PromotionCase.objects.values_list("status", flat=True)) == {
         "draft",

@@ -13,6 +13,8 @@ from django.db import DatabaseError, connection, transaction
 
 from audit.models import GENESIS_HASH, AuditEvent, AuditLogIsAppendOnly
 from audit.services import record, verify_chain
+from core.actors import system_actor
+from tests.audit.actions import TEST_EVENT
 
 
 @pytest.fixture
@@ -20,7 +22,7 @@ def chain(db: None, hr: object) -> list[AuditEvent]:
     return [
         record(
             actor=hr,
-            action=f"test.event.{i}",
+            action=TEST_EVENT,
             target_type="test",
             target_id=i,
             payload={"before": {"n": i}, "after": {"n": i + 1}},
@@ -136,8 +138,8 @@ def test_payload_is_stored_exactly_as_hashed(db: None) -> None:
     from decimal import Decimal
 
     event = record(
-        actor=None,
-        action="test.decimal",
+        actor=system_actor(),
+        action=TEST_EVENT,
         target_type="t",
         target_id=1,
         payload={"weight": Decimal("25.50"), "when": __import__("datetime").date(2026, 1, 2)},

@@ -11,13 +11,14 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent, ChainCheck
 from audit.services import chain_status, check_whole_chain, record
+from tests.audit.actions import TEST_EVENT
 from tests.audit.test_chain import tampering
 from tests.conftest import client_for
 
 
 def add_events(hr: Any, count: int, start: int = 0) -> None:
     for i in range(start, start + count):
-        record(actor=hr, action=f"test.event.{i}", target_type="test", target_id=i)
+        record(actor=hr, action=TEST_EVENT, target_type="test", target_id=i)
 
 
 def forge(seq: int) -> None:

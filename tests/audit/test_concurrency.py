@@ -9,6 +9,8 @@ from django.db import connection
 
 from audit.models import AuditEvent
 from audit.services import record, verify_chain
+from core.actors import system_actor
+from tests.audit.actions import TEST_EVENT
 
 
 @pytest.mark.django_db(transaction=True)
@@ -19,8 +21,8 @@ def test_parallel_writers_keep_one_chain() -> None:
         try:
             for i in range(10):
                 record(
-                    actor=None,
-                    action="test.parallel",
+                    actor=system_actor(),
+                    action=TEST_EVENT,
                     target_type="worker",
                     target_id=f"{worker}-{i}",
                 )
@@ -29,6 +31,7 @@ def test_parallel_writers_keep_one_chain() -> None:
         finally:
             connection.close()
 
+    system_actor()  # created once, before the writers race
     threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
     for t in threads:
         t.start()

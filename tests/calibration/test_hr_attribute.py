@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reviews.models import Engineer
+from people.models import Engineer
 from tests.calibration.conftest import Calibration
 from tests.calibration.test_pages import page_of, signed_in
 from tests.conftest import client_for

@@ -77,7 +77,7 @@ def test_opening_snapshots_and_a_review_is_on_one_open_board(cal: Calibration) -
     other = session_create(
         actor=cal.org.hr, cycle=cal.org.cycle, name="Overlap", facilitator=cal.facilitator
     )
-    from config.errors import Conflict
+    from core.errors import Conflict
 
     with pytest.raises(Conflict, match="already on another open board"):
         session_open(actor=cal.facilitator, session=other)
@@ -211,7 +211,7 @@ def test_board_and_analytics_queries_are_few_and_constant(cal: Calibration) -> N
 
 def test_nobody_calibrates_their_own_review(cal: Calibration) -> None:
     from calibration.services import adjustment_make
-    from config.errors import Forbidden
+    from core.errors import Forbidden
 
     open_session(cal)
     # The participating manager's own review, were it on the board, is out of their reach.

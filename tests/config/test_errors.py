@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from config.errors import flatten_errors
+from core.errors import flatten_errors
 
 
 def test_nested_drf_errors_become_paths() -> None:

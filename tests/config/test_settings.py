@@ -59,7 +59,7 @@ def test_production_with_a_per_process_cache_is_warned() -> None:
     env = {k: v for k, v in PRODUCTION.items() if k != "CACHE_URL"}
     result = manage("check", "--deploy", "--fail-level", "WARNING", CACHE_URL="", **env)
     assert result.returncode != 0
-    assert "reviews.W001" in result.stderr and "Set CACHE_URL" in result.stderr
+    assert "core.W001" in result.stderr and "Set CACHE_URL" in result.stderr
     off = manage(
         "check",
         "--deploy",

@@ -10,11 +10,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from reviews import readcache
+from core import readcache
+from people.models import Engineer, Team
+from people.services import engineer_update, person_update, team_update
 from reviews.api import ReviewSerializer
-from reviews.models import DimensionRating, Engineer, Review, Team
+from reviews.models import DimensionRating, Review
 from reviews.selectors import reviews_for_user
-from reviews.services import evidence_add, rating_set_self
+from reviews.services import evidence_add, evidence_withdraw, rating_set_self
 from tests.conftest import client_for
 from tests.reviews.conftest import ALL_MIDPOINT, Org
 
@@ -77,8 +79,12 @@ def test_list_items_match_the_documented_serializer(org: Org, rf: Any) -> None:
 
 
 def _rename(org: Org) -> None:
-    org.engineer.last_name = "Okafor-Reyes"
-    org.engineer.save()
+    person_update(actor=org.hr, user=org.engineer, last_name="Okafor-Reyes")
+
+
+def _withdraw(org: Org) -> None:
+    review = org.review(org.engineer)
+    evidence_withdraw(actor=org.engineer, evidence=review.evidence.get(), reason="wrong link")
 
 
 # Each write: who reads Ada's list item, what they read off it, the write, what they then see.
@@ -99,17 +105,19 @@ WRITES: dict[str, tuple[str, Callable[[dict[str, Any]], Any], Callable[[Org], An
         ),
         1,
     ),
-    "review (queryset update)": (
+    "withdrawn evidence (service)": (
         "hr",
-        lambda row: row["overall_rating"],
-        lambda org: Review.objects.filter(engineer__user=org.engineer).update(overall_rating=4),
-        4,
+        lambda row: row["evidence_count"],
+        _withdraw,
+        0,
     ),
     "name (save)": ("manager", lambda row: row["engineer"]["name"], _rename, "Ada Okafor-Reyes"),
-    "team (queryset update)": (
+    "team (service)": (
         "hr",
         lambda row: row["team"]["name"],
-        lambda org: Team.objects.filter(name="Payments").update(name="Payments Platform"),
+        lambda org: team_update(
+            actor=org.hr, team=Team.objects.get(name="Payments"), name="Payments Platform"
+        ),
         "Payments Platform",
     ),
 }
@@ -119,6 +127,8 @@ WRITES: dict[str, tuple[str, Callable[[dict[str, Any]], Any], Callable[[Org], An
 def test_a_write_is_seen_by_the_next_read(org: Org, write: str) -> None:
     who, read, do, expected = WRITES[write]
     viewer, review = getattr(org, who), org.review(org.engineer)
+    if write.startswith("withdrawn"):
+        evidence_add(actor=org.engineer, review=review, url="https://x.example/w")
     before = read(item(viewer, review))  # now cached
     assert queries_for(viewer, "/api/reviews/") == 1
     do(org)
@@ -129,9 +139,7 @@ def test_a_reorg_is_seen_at_once_by_skip_level_visibility(org: Org) -> None:
     ada = org.review(org.engineer)
     assert ada.pk in {row["id"] for row in listed(org.director)}
     # The manager moves under someone else: the director no longer sees their reports.
-    manager = Engineer.objects.get(user=org.manager)
-    manager.manager = org.hr
-    manager.save()
+    engineer_update(actor=org.hr, engineer=Engineer.objects.get(user=org.manager), manager=org.hr)
     assert ada.pk not in {row["id"] for row in listed(org.director)}
 
 
@@ -152,7 +160,7 @@ def test_a_write_moves_the_generation_now_and_after_commit(
 ) -> None:
     start = readcache.generation()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        Team.objects.create(slug="infra", name="Infra")
+        team_update(actor=org.hr, team=Team.objects.get(name="Search"), name="Search & Discovery")
         assert readcache.generation() == start + 1  # at once, for the writer's own reads
     assert callbacks and readcache.generation() == start + 2  # and again once committed
 

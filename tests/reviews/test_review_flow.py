@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from audit.models import AuditEvent
-from config.errors import Conflict, Forbidden, ValidationFailed
+from core.errors import Conflict, Forbidden, ValidationFailed
 from reviews.models import Evidence, Review, ScoreSnapshot
 from reviews.services import (
     cycle_add_engineer,

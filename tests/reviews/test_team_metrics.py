@@ -13,8 +13,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from audit.models import AuditEvent
-from config.errors import Forbidden, ValidationFailed
-from reviews.models import ReviewCycle, Team, TeamMetrics
+from core.actors import system_actor
+from core.errors import Forbidden, ValidationFailed
+from people.models import Team
+from reviews.models import ReviewCycle, TeamMetrics
 from reviews.team_metrics import parse_team_metrics_csv, team_metrics_import
 from tests.factories import TeamFactory
 
@@ -179,10 +181,10 @@ def test_only_hr_may_import(
 def test_operator_at_the_command_line_is_recorded_as_system(
     teams: dict[str, Team], cycle: ReviewCycle
 ) -> None:
-    team_metrics_import(actor=None, cycle=cycle, text=GOOD)
+    team_metrics_import(actor=system_actor(), cycle=cycle, text=GOOD)
 
     event = AuditEvent.objects.get(action=ACTION)
-    assert (event.actor, event.actor_repr) == (None, "system")
+    assert (event.actor.username, event.actor_repr) == ("levelset-system", "system")
     assert TeamMetrics.objects.count() == 2
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from audit.models import AuditEvent
-from config.errors import Conflict, Forbidden, ValidationFailed
+from core.errors import Conflict, Forbidden, ValidationFailed
 from rubrics.document import version_to_document
 from rubrics.models import RubricVersion
 from rubrics.selectors import with_content

@@ -5,7 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from config.errors import DomainError
+from core.actors import system_actor
+from core.errors import DomainError
 from reviews.models import ReviewCycle
 from reviews.team_metrics import COLUMNS, team_metrics_import
 
@@ -40,7 +41,7 @@ class Command(BaseCommand):
                 f"No review cycle with id {cycle}; known: {known or 'none yet'}."
             ) from None
         try:
-            imported = team_metrics_import(actor=None, cycle=review_cycle, text=text)
+            imported = team_metrics_import(actor=system_actor(), cycle=review_cycle, text=text)
         except DomainError as exc:
             lines = [f"{path}: {exc.message}"]
             for where, messages in exc.errors.items():

@@ -5,8 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from config.errors import DomainError
-from rubrics.document import load_yaml
+from core.actors import system_actor
+from core.errors import DomainError
+from rubrics.document import load_yaml, parse_document
 from rubrics.services import rubric_import
 
 
@@ -25,7 +26,9 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
         try:
-            version = rubric_import(actor=None, data=load_yaml(text), publish=publish)
+            data = load_yaml(text)
+            parse_document(data)  # a bad file is refused before anything else is touched
+            version = rubric_import(actor=system_actor(), data=data, publish=publish)
         except DomainError as exc:
             lines = [f"{path}: {exc.message}"] if not exc.errors else [f"{path} was refused:"]
             for where, messages in exc.errors.items():

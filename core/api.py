@@ -1,0 +1,94 @@
+"""API helpers every app uses: validated input, JSON-ready values, If-Match versions, and the
+`/api/me/` view."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import ValidationFailed
+from core.roles import role_names
+
+
+def valid_input(
+    serializer_class: type[serializers.Serializer], request: Request, *, partial: bool = False
+) -> dict[str, Any]:
+    """The request body checked by an input serializer; a 400 with every problem otherwise."""
+    serializer = serializer_class(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def jsonable(value: Any) -> Any:
+    """Decimals as strings, so no precision is lost in transit."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def users_named(usernames: list[str], field: str) -> list[Any]:
+    """The users with these usernames, or a 400 naming the ones that do not exist."""
+    users = list(get_user_model().objects.filter(username__in=usernames))
+    missing = set(usernames) - {u.get_username() for u in users}
+    if missing:
+        raise ValidationFailed(
+            f"No user called {', '.join(sorted(missing))}.",
+            errors={field: [f"unknown: {', '.join(sorted(missing))}"]},
+        )
+    return users
+
+
+def if_match_version(request: Request) -> int | None:
+    """The version an `If-Match` header names (`"7"`, `W/"7"`), or None without one."""
+    raw = request.META.get("HTTP_IF_MATCH", "").strip().removeprefix("W/").strip().strip('"')
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ValidationFailed(
+            "If-Match must be the version you loaded.", errors={"If-Match": ["must be a number"]}
+        )
+    return int(raw)
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+class MeView(APIView):
+    """Who am I, and which roles do I hold."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Me",
+            fields={
+                "username": serializers.CharField(),
+                "name": serializers.CharField(),
+                "roles": serializers.ListField(child=serializers.CharField()),
+            },
+        )
+    )
+    def get(self, request: Request) -> Response:
+        user: Any = request.user
+        return Response(
+            {
+                "username": user.get_username(),
+                "name": user.get_full_name(),
+                "roles": sorted(role_names(user)),
+            }
+        )

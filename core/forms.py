@@ -1,0 +1,23 @@
+"""Form helpers: business rules stay in the services; forms only shape input and show each
+service error beside the field it names."""
+
+from __future__ import annotations
+
+from django import forms
+
+from core.errors import DomainError
+
+
+def add_service_errors(form: forms.Form, error: DomainError) -> None:
+    """Put each error a service reported beside the field it names; anything that names no
+    field of this form goes on top, as the service's whole sentence."""
+    unplaced = not error.errors
+    for path, messages in error.errors.items():
+        field = f"{path.removeprefix('ratings.')}-rating" if path.startswith("ratings.") else path
+        if field in form.fields:
+            for message in messages:
+                form.add_error(field, message)
+        else:
+            unplaced = True
+    if unplaced:
+        form.add_error(None, error.message)

@@ -1,0 +1,175 @@
+"""A deterministic demo organisation: teams, engineers, managers, HR, a facilitator, and a
+rubric with two published versions. Safe to run twice."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from core.roles import Role
+from demo.organisation import seed_review_cycles
+from people import services as people
+from people.models import Engineer, Team
+from rubrics.document import load_yaml
+from rubrics.models import Rubric, RubricVersion
+from rubrics.services import rubric_import
+
+LADDERS = Path(__file__).resolve().parents[3] / "rubrics" / "ladders"
+DEMO_PASSWORD = "levelset-demo"
+TEAMS = ["Payments", "Platform", "Search", "Mobile", "Data", "Identity"]
+FIRST = [
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elif",
+    "Femi",
+    "Greta",
+    "Hiro",
+    "Ines",
+    "Jon",
+    "Kemi",
+    "Luca",
+    "Maya",
+    "Nils",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tara",
+]
+LAST = [
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Patel",
+    "Yilmaz",
+    "Adeyemi",
+    "Novak",
+    "Tanaka",
+    "García",
+    "Kowalski",
+    "Mensah",
+    "Rossi",
+    "Cohen",
+    "Berg",
+    "Haddad",
+    "Iyer",
+    "Walsh",
+    "Santos",
+    "Kim",
+    "Nguyen",
+]
+LEVELS = ["L3", "L3", "L4", "L4", "L4", "L5", "L3", "L4", "L5", "L6"]
+ENGINEERS_PER_TEAM = 10
+
+
+class Command(BaseCommand):
+    help = "Create the demo organisation and rubric (idempotent). Prints the demo logins."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--quiet", action="store_true")
+
+    @transaction.atomic
+    def handle(self, *args: Any, quiet: bool = False, **options: Any) -> None:
+        # One hash for every demo account: hashing 70 passwords would take most of a minute.
+        self.password_hash = make_password(DEMO_PASSWORD)
+        groups = {role: Group.objects.get_or_create(name=role.value)[0] for role in Role}
+        hr = self._user("hr", "Harriet", "Reyes", [groups[Role.HR]])
+        self.hr = hr
+        self._user("hr2", "Hugo", "Brandt", [groups[Role.HR]])
+        self._user("facilitator", "Fatima", "Cole", [groups[Role.FACILITATOR]])
+        director = self._user("director", "Diane", "Marsh", [groups[Role.MANAGER]])
+        self._place(director, team=self._team("Platform"), level_code="L6", start=(2018, 3, 1))
+        for t, team_name in enumerate(TEAMS):
+            team = self._team(team_name)
+            manager = self._user(
+                f"manager.{team.slug}",
+                FIRST[(t * 3) % 20],
+                LAST[(t * 7 + 3) % 20],
+                [groups[Role.MANAGER]],
+            )
+            self._place(
+                manager, team=team, level_code="L5", manager=director, start=(2019, 1 + t, 1)
+            )
+            for i in range(ENGINEERS_PER_TEAM):
+                n = t * ENGINEERS_PER_TEAM + i
+                user = self._user(
+                    f"eng{n + 1:02d}",
+                    FIRST[n % 20],
+                    LAST[(n * 3 + t) % 20],
+                    [groups[Role.ENGINEER]],
+                )
+                self._place(
+                    user,
+                    team=team,
+                    level_code=LEVELS[i],
+                    manager=manager,
+                    start=(2020 + n % 6, 1 + n % 12, 1 + n % 27),
+                    hr_attribute=("Berlin", "Lisbon", "Remote")[n % 3],
+                )
+        if not Rubric.objects.filter(slug="backend-engineering").exists():
+            for name in ("backend-engineering-v1.yaml", "backend-engineering-v2.yaml"):
+                document = load_yaml((LADDERS / name).read_text(encoding="utf-8"))
+                version = rubric_import(actor=hr, data=document, publish=True)
+        version = RubricVersion.objects.get(rubric__slug="backend-engineering", status="published")
+        seed_review_cycles(hr=hr, version=version)
+        if not quiet:
+            self.stdout.write(
+                "Demo data ready. Sign in at http://127.0.0.1:8000/ with password "
+                f"{DEMO_PASSWORD!r} as:\n"
+                "  hr, hr2       HR (rubrics, cycles, audit)\n"
+                "  facilitator   calibration facilitator\n"
+                "  director      manager of the managers (skip-level)\n"
+                "  manager.payments, manager.platform, ...  team managers\n"
+                "  eng01 ... eng60   engineers (eng01 is still drafting; most others have\n"
+                "                    submitted their 2026 H2 self-review)"
+            )
+
+    def _team(self, name: str) -> Team:
+        team = Team.objects.filter(slug=name.lower()).first()
+        return team or people.team_create(actor=self.hr, slug=name.lower(), name=name)
+
+    def _place(
+        self,
+        user: Any,
+        *,
+        team: Team,
+        level_code: str,
+        start: tuple[int, int, int],
+        manager: Any = None,
+        hr_attribute: str = "",
+    ) -> None:
+        if not Engineer.objects.filter(user=user).exists():
+            people.engineer_create(
+                actor=self.hr,
+                user=user,
+                team=team,
+                level_code=level_code,
+                manager=manager,
+                start_date=datetime.date(*start),
+                hr_attribute=hr_attribute,
+            )
+
+    def _user(self, username: str, first: str, last: str, groups: list[Group]) -> Any:
+        user, created = get_user_model().objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@levelset.example",
+            },
+        )
+        if created:
+            user.password = self.password_hash
+            user.save(update_fields=["password"])
+        user.groups.add(*groups)
+        return user

@@ -1,0 +1,11 @@
+"""Audit action codes written by the people services."""
+
+from audit.registry import action
+
+TEAM_CREATED = action("people.team.created", "created a team")
+TEAM_CHANGED = action("people.team.changed", "changed a team")
+ENGINEER_CREATED = action("people.engineer.created", "added an engineer to the organisation")
+ENGINEER_CHANGED = action(
+    "people.engineer.changed", "changed an engineer's team, level, manager or profile"
+)
+PERSON_CHANGED = action("people.person.changed", "changed a person's name or e-mail")

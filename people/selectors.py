@@ -1,0 +1,32 @@
+"""Read paths for the organisation: the engineers and teams a given user may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from people.models import Engineer, Team
+from people.permissions import visible_engineers_filter
+
+
+def engineers_for_user(user: Any) -> QuerySet[Engineer]:
+    return (
+        Engineer.objects.filter(visible_engineers_filter(user))
+        .select_related("user", "team", "manager")
+        .distinct()
+    )
+
+
+def get_engineer_for_user(user: Any, pk: int | str) -> Engineer:
+    """The engineer, or 404 both when missing and when the user may not see them."""
+    engineer = engineers_for_user(user).filter(pk=pk).first() if str(pk).isdigit() else None
+    if engineer is None:
+        raise Http404("No such engineer.")
+    return engineer
+
+
+def teams_for_user(user: Any) -> QuerySet[Team]:
+    visible = engineers_for_user(user).values("team_id")
+    return Team.objects.filter(pk__in=visible).order_by("name")

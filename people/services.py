@@ -1,0 +1,185 @@
+"""Write paths for the organisation: teams, engineer profiles and people's names. HR (or the
+system user, for an operator's import) acts; each change is one transaction with its audit
+event, and tells the read cache that what review lists show has changed."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from audit import services as audit
+from core import readcache
+from core.actors import User
+from core.errors import Forbidden, ValidationFailed
+from core.roles import is_hr_or_system
+from people import events
+from people.models import Engineer, Team
+
+ENGINEER_FIELDS = ("team", "level_code", "manager", "start_date", "hr_attribute")
+PERSON_FIELDS = ("first_name", "last_name", "email")
+
+
+def _require_hr(actor: User) -> None:
+    if not is_hr_or_system(actor):
+        raise Forbidden("Only HR can change the organisation.")
+
+
+def _value(value: Any) -> Any:
+    """A field's value as the audit log records it."""
+    if isinstance(value, Team):
+        return value.slug
+    if isinstance(value, get_user_model()):
+        return value.get_username()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _check_manager(engineer_user: Any, manager: Any) -> None:
+    """Nobody manages themselves, directly or through a chain of managers."""
+    seen = {engineer_user.pk}
+    current = manager
+    while current is not None:
+        if current.pk in seen:
+            raise ValidationFailed(
+                f"{manager} cannot manage {engineer_user}: that would make a loop of managers.",
+                errors={"manager": ["would make a loop of managers"]},
+            )
+        seen.add(current.pk)
+        profile = Engineer.objects.filter(user=current).select_related("manager").first()
+        current = profile.manager if profile is not None else None
+
+
+def team_create(*, actor: User, slug: str, name: str) -> Team:
+    _require_hr(actor)
+    with transaction.atomic():
+        if Team.objects.filter(slug=slug).exists():
+            raise ValidationFailed(
+                f"A team with the slug {slug!r} exists.", errors={"slug": ["already taken"]}
+            )
+        team = Team.objects.create(slug=slug, name=name)
+        audit.record(actor=actor, action=events.TEAM_CREATED, target=team, payload={"name": name})
+    return team
+
+
+def team_update(*, actor: User, team: Team, name: str) -> Team:
+    _require_hr(actor)
+    with transaction.atomic():
+        team = Team.objects.select_for_update().get(pk=team.pk)
+        before = team.name
+        if before != name:
+            team.name = name
+            team.save(update_fields=["name"])
+            readcache.bump()
+            audit.record(
+                actor=actor,
+                action=events.TEAM_CHANGED,
+                target=team,
+                payload={"before": {"name": before}, "after": {"name": name}},
+            )
+    return team
+
+
+def engineer_create(
+    *,
+    actor: User,
+    user: Any,
+    team: Team,
+    level_code: str,
+    start_date: datetime.date,
+    manager: Any = None,
+    hr_attribute: str = "",
+) -> Engineer:
+    """Give a person their place in the organisation."""
+    _require_hr(actor)
+    with transaction.atomic():
+        if Engineer.objects.filter(user=user).exists():
+            raise ValidationFailed(
+                f"{user} already has an engineer profile.", errors={"user": ["already placed"]}
+            )
+        if manager is not None:
+            _check_manager(user, manager)
+        engineer = Engineer.objects.create(
+            user=user,
+            team=team,
+            level_code=level_code,
+            manager=manager,
+            start_date=start_date,
+            hr_attribute=hr_attribute,
+        )
+        readcache.bump()
+        audit.record(
+            actor=actor,
+            action=events.ENGINEER_CREATED,
+            target=engineer,
+            payload={"after": {f: _value(getattr(engineer, f)) for f in ENGINEER_FIELDS}},
+        )
+    return engineer
+
+
+def engineer_update(*, actor: User, engineer: Engineer, **changes: Any) -> Engineer:
+    """Move an engineer (team, level, manager, start date, HR attribute). Reviews already
+    opened keep the team, level and manager they were opened with."""
+    _require_hr(actor)
+    unknown = set(changes) - set(ENGINEER_FIELDS)
+    if unknown:
+        raise ValidationFailed(
+            f"Cannot change {', '.join(sorted(unknown))}.",
+            errors={field: ["cannot be changed here"] for field in sorted(unknown)},
+        )
+    with transaction.atomic():
+        engineer = (
+            Engineer.objects.select_for_update(of=("self",))
+            .select_related("user", "team", "manager")
+            .get(pk=engineer.pk)
+        )
+        if changes.get("manager") is not None:
+            _check_manager(engineer.user, changes["manager"])
+        before = {f: _value(getattr(engineer, f)) for f in changes}
+        after = {f: _value(v) for f, v in changes.items()}
+        changed = [f for f in changes if before[f] != after[f]]
+        if changed:
+            for field in changed:
+                setattr(engineer, field, changes[field])
+            engineer.save(update_fields=changed)
+            readcache.bump()
+            audit.record(
+                actor=actor,
+                action=events.ENGINEER_CHANGED,
+                target=engineer,
+                payload={
+                    "before": {f: before[f] for f in changed},
+                    "after": {f: after[f] for f in changed},
+                },
+            )
+    return engineer
+
+
+def person_update(*, actor: User, user: Any, **changes: str) -> Any:
+    """Change a person's name or e-mail address."""
+    _require_hr(actor)
+    unknown = set(changes) - set(PERSON_FIELDS)
+    if unknown:
+        raise ValidationFailed(
+            f"Cannot change {', '.join(sorted(unknown))}.",
+            errors={field: ["cannot be changed here"] for field in sorted(unknown)},
+        )
+    with transaction.atomic():
+        person = get_user_model().objects.select_for_update().get(pk=user.pk)
+        changed = [f for f, v in changes.items() if getattr(person, f) != v]
+        if changed:
+            before = {f: getattr(person, f) for f in changed}
+            for field in changed:
+                setattr(person, field, changes[field])
+            person.save(update_fields=changed)
+            readcache.bump()
+            audit.record(
+                actor=actor,
+                action=events.PERSON_CHANGED,
+                target=person,
+                payload={"before": before, "after": {f: changes[f] for f in changed}},
+            )
+    return person

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from promotions import views
+
+app_name = "promotions"
+urlpatterns = [
+    path("", views.case_list, name="list"),
+    path("<int:pk>/", views.case_detail, name="case"),
+    path("<int:pk>/submit/", views.case_submit, name="submit"),
+    path("<int:pk>/decide/", views.case_decide, name="decide"),
+    path("<int:pk>/share/", views.case_share, name="share"),
+    path("<int:pk>/export/", views.packet_export, name="export"),
+    path("jobs/<str:job_id>/", views.job_status, name="job"),
+]
