@@ -18,13 +18,13 @@ from calibration import analytics, selectors, services
 from calibration.health import cycle_health
 from calibration.models import Adjustment, Appeal, CalibrationSession
 from calibration.permissions import can_create_sessions
+from core import workflow
 from core.actors import acting_user
 from core.api import if_match_version, jsonable, users_named, valid_input
 from core.errors import Forbidden, ValidationFailed
 from core.roles import is_hr
 from people.models import Team
 from reviews.models import Review
-from reviews.permissions import is_review_owner
 from reviews.selectors import get_cycle_for_user, get_review_for_user
 
 
@@ -33,6 +33,8 @@ class SessionSerializer(serializers.ModelSerializer):
     facilitator = serializers.CharField(source="facilitator.get_username")
     participants = serializers.SerializerMethodField()
     scope = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+    allowed_now = serializers.SerializerMethodField()
 
     class Meta:
         model = CalibrationSession
@@ -50,7 +52,17 @@ class SessionSerializer(serializers.ModelSerializer):
             "locked_at",
             "closed_at",
             "summary",
+            "allowed_actions",
+            "allowed_now",
         ]
+
+    def get_allowed_actions(self, session: CalibrationSession) -> list[str]:
+        """What the requesting user may do to the session now."""
+        request = self.context.get("request")
+        return workflow.allowed_actions(session, request.user) if request is not None else []
+
+    def get_allowed_now(self, session: CalibrationSession) -> str:
+        return workflow.now_sentence(session)
 
     def get_participants(self, session: CalibrationSession) -> list[dict[str, str]]:
         return [
@@ -125,10 +137,7 @@ class AppealInput(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 
-APPEAL_OUTCOMES = [
-    (Appeal.Status.UPHELD.value, Appeal.Status.UPHELD.label),
-    (Appeal.Status.CHANGED.value, Appeal.Status.CHANGED.label),
-]
+APPEAL_OUTCOMES = [(value, Appeal.Status(value).label) for value in Appeal.OUTCOMES]
 
 
 class AppealResolveInput(serializers.Serializer):
@@ -165,7 +174,9 @@ def _session_response(request: Request, session: CalibrationSession, code: int =
     session = selectors.get_session_for_user(request.user, session.pk)
     prefetch_related_objects([session], "scope_teams", "scope_managers")
     return Response(
-        SessionSerializer(session).data, status=code, headers={"ETag": f'"{session.version}"'}
+        SessionSerializer(session, context={"request": request}).data,
+        status=code,
+        headers={"ETag": f'"{session.version}"'},
     )
 
 
@@ -175,7 +186,7 @@ class SessionListView(APIView):
         sessions = selectors.sessions_for_user(request.user).prefetch_related(
             "participants__user", "scope_teams", "scope_managers"
         )
-        return Response(SessionSerializer(sessions, many=True).data)
+        return Response(SessionSerializer(sessions, many=True, context={"request": request}).data)
 
     @extend_schema(request=SessionInput, responses={201: SessionSerializer})
     def post(self, request: Request) -> Response:
@@ -229,6 +240,26 @@ SessionUnlockView = _transition(services.session_unlock)
 SessionCloseView = _transition(services.session_close)
 
 
+class AddReviewsInput(serializers.Serializer):
+    reviews = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        max_length=10_000,
+        help_text="Ids of waiting reviews; default: every waiting review.",
+    )
+
+
+class SessionAddReviewsView(APIView):
+    @extend_schema(request=AddReviewsInput, responses=SessionSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        data = valid_input(AddReviewsInput, request)
+        session = selectors.get_session_for_user(request.user, pk)
+        services.session_add_reviews(
+            actor=acting_user(request), session=session, review_ids=data.get("reviews")
+        )
+        return _session_response(request, session)
+
+
 class BoardView(APIView):
     @extend_schema(responses=inline_serializer("Board", fields={}))
     def get(self, request: Request, pk: int) -> Response:
@@ -242,6 +273,12 @@ class BoardView(APIView):
                 "advisory": True,
                 "dimensions": [{"key": d.key, "name": d.name} for d in version.dimensions.all()],
                 "rows": jsonable(rows),
+                "waiting": [
+                    {"review": r.pk, "engineer": str(r.engineer)}
+                    for r in selectors.waiting_reviews(session).select_related("engineer__user")
+                ]
+                if session.opened_at is not None and session.closed_at is None
+                else [],
             },
             headers={"ETag": f'"{session.version}"'},
         )
@@ -399,10 +436,7 @@ class CalibrationHistoryView(APIView):
     @extend_schema(responses=inline_serializer("CalibrationHistory", fields={}))
     def get(self, request: Request, pk: int) -> Response:
         review = get_review_for_user(request.user, pk)
-        if is_review_owner(request.user, review) and review.state not in (
-            Review.State.FINALIZED,
-            Review.State.ACKNOWLEDGED,
-        ):
+        if review.is_owned_by(request.user) and not review.is_final:
             return Response(
                 {
                     "review": review.pk,

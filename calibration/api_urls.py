@@ -14,6 +14,7 @@ urlpatterns = [
     path(f"{S}/lock/", api.SessionLockView.as_view(), name="api-session-lock"),
     path(f"{S}/unlock/", api.SessionUnlockView.as_view(), name="api-session-unlock"),
     path(f"{S}/close/", api.SessionCloseView.as_view(), name="api-session-close"),
+    path(f"{S}/reviews/", api.SessionAddReviewsView.as_view(), name="api-session-add-reviews"),
     path(f"{S}/export.csv", api.ExportView.as_view(), name="api-session-export"),
     path(
         "reviews/<int:pk>/calibration-history/",

@@ -12,17 +12,13 @@ from django.db.models import Count, Q
 from calibration.models import Adjustment, Appeal, CalibrationSession, SessionReview
 from reviews.models import Review, ReviewCycle
 
+# A review is past a phase once it reached the state that phase leads to.
 PHASE_STATES: dict[str, list[str]] = {
-    "self_review": [s for s in Review.State.values if s != Review.State.DRAFT],
-    "manager_review": [
-        Review.State.MANAGER_SUBMITTED,
-        Review.State.CALIBRATED,
-        Review.State.FINALIZED,
-        Review.State.ACKNOWLEDGED,
-    ],
-    "calibration": [Review.State.CALIBRATED, Review.State.FINALIZED, Review.State.ACKNOWLEDGED],
-    "finalisation": [Review.State.FINALIZED, Review.State.ACKNOWLEDGED],
-    "acknowledgement": [Review.State.ACKNOWLEDGED],
+    "self_review": Review.states_from(Review.State.SELF_SUBMITTED),
+    "manager_review": Review.states_from(Review.State.MANAGER_SUBMITTED),
+    "calibration": Review.states_from(Review.State.CALIBRATED),
+    "finalisation": Review.states_from(Review.State.FINALIZED),
+    "acknowledgement": Review.states_from(Review.State.ACKNOWLEDGED),
 }
 
 

@@ -8,21 +8,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from calibration import services
-from calibration.selectors import calibration_history
+from calibration.selectors import calibration_history, history_entry
+from core import workflow
 from core.actors import acting_user
 from core.errors import DomainError
-from reviews.models import Review
-from reviews.permissions import is_review_owner
 from reviews.selectors import get_review_for_user
 
 
 @login_required
 def review_history(request: HttpRequest, pk: int) -> HttpResponse:
     review = get_review_for_user(request.user, pk)
-    owner = is_review_owner(request.user, review)
-    finalised = review.state in (Review.State.FINALIZED, Review.State.ACKNOWLEDGED)
+    owner = review.is_owned_by(request.user)
+    can_appeal = workflow.can(review, "appeal", request.user)
     error = None
-    if request.method == "POST" and owner:
+    if request.method == "POST" and can_appeal:
         try:
             services.appeal_create(
                 actor=acting_user(request),
@@ -35,27 +34,21 @@ def review_history(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Appeal sent to HR.")
             return redirect("calibration:review-history", pk=review.pk)
-    visible = finalised or not owner
+    # The engineer reads their history once the review is final; the others always.
+    visible = review.is_final or not owner
+    names = {d.key: d.name for d in review.cycle.rubric_version.dimensions.all()}
+    entries = [(e, history_entry(e, names)) for e in calibration_history(review)]
     return render(
         request,
         "calibration/review_history.html",
         {
             "review": review,
-            "events": [(event, _why(event.payload)) for event in calibration_history(review)]
-            if visible
-            else [],
+            "events": [(e, entry["what"], entry["why"]) for e, entry in entries] if visible else [],
             "visible": visible,
-            "can_appeal": owner and finalised,
+            "can_appeal": can_appeal,
             "appeals": review.appeals.all(),
             "dimensions": review.cycle.rubric_version.dimensions.all(),
             "error": error,
         },
         status=400 if error else 200,
     )
-
-
-def _why(payload: dict[str, object]) -> str:
-    for key in ("rationale", "reason", "resolution"):
-        if payload.get(key):
-            return str(payload[key])
-    return ""

@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django_fsm import FSMField, transition
 
+from core.roles import is_hr
+from core.workflow import step
 from people.models import Team
 from reviews.models import Evidence, Review, ReviewCycle
+
+# An adjustment's "dimension" for the manager's overall rating.
+OVERALL = "overall"
+
+
+def _runs(session: Any, user: Any) -> bool:
+    return session.is_facilitator(user)
+
+
+def _adjusts(session: Any, user: Any) -> bool:
+    return session.can_adjust(user)
+
+
+def _takes_part(session: Any, user: Any) -> bool:
+    return session.is_facilitator(user) or session.participant_role(user) is not None
+
+
+def _cycle_calibrating(session: Any) -> bool:
+    return session.cycle.phase in (ReviewCycle.Phase.MANAGER_REVIEW, ReviewCycle.Phase.CALIBRATION)
 
 
 class CalibrationSession(models.Model):
@@ -51,19 +72,122 @@ class CalibrationSession(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @transition(field=status, source=Status.SCHEDULED, target=Status.OPEN)
+    @property
+    def board_label(self) -> str:
+        """How a review on this board names it."""
+        return f"calibration session '{self.name}' (#{self.pk})"
+
+    # ---- who takes part (instance questions; participants come prefetched) ------------------
+
+    def is_facilitator(self, user: Any) -> bool:
+        return bool(self.facilitator_id == getattr(user, "pk", None))
+
+    def participant_role(self, user: Any) -> str | None:
+        for participant in self.participants.all():
+            if participant.user_id == getattr(user, "pk", None):
+                return str(participant.role)
+        return None
+
+    def can_adjust(self, user: Any) -> bool:
+        """The facilitator, and invited managers with a report among the session's reviews:
+        a manager from elsewhere reads along but changes nothing."""
+        if self.is_facilitator(user):
+            return True
+        if self.participant_role(user) != Participant.Role.MANAGER:
+            return False
+        return self.scoped_reviews().filter(manager_id=getattr(user, "pk", None)).exists()
+
+    def scoped_reviews(self) -> models.QuerySet[Review]:
+        """The cycle's reviews matching every scope filter the session sets (an empty filter
+        matches all), as one query."""
+        teams = self.scope_teams.through.objects.filter(calibrationsession_id=self.pk)
+        managers = self.scope_managers.through.objects.filter(calibrationsession_id=self.pk)
+        reviews = Review.objects.filter(cycle_id=self.cycle_id).filter(
+            (~Exists(teams) | Q(team_id__in=teams.values("team_id")))
+            & (~Exists(managers) | Q(manager_id__in=managers.values("user_id")))
+        )
+        if self.scope_levels:
+            reviews = reviews.filter(level_code__in=self.scope_levels)
+        return reviews
+
+    # ---- the session machine (core.workflow asks it) ----------------------------------------
+
+    def state_sentence(self) -> str:
+        return f"{self} is {self.get_status_display().lower()}"
+
+    def idle_sentence(self) -> str:
+        if self.status == self.Status.SCHEDULED:
+            return "the session opens during the manager-review or calibration phase"
+        return "nothing: the session is closed"
+
+    @transition(
+        field=status,
+        source=Status.SCHEDULED,
+        target=Status.OPEN,
+        conditions=[_cycle_calibrating],
+        permission=_runs,
+        custom=step("open the session", "the facilitator"),
+    )
     def open(self) -> None:
         pass
 
-    @transition(field=status, source=Status.OPEN, target=Status.LOCKED)
+    @transition(
+        field=status,
+        source=[Status.SCHEDULED, Status.OPEN],
+        target=None,
+        permission=_takes_part,
+        custom=step("leave pre-reads", "participants"),
+    )
+    def add_preread(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=Status.OPEN,
+        target=None,
+        permission=_adjusts,
+        custom=step("change ratings", "the facilitator and the managers in scope"),
+    )
+    def adjust(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=Status.OPEN,
+        target=None,
+        permission=_runs,
+        custom=step("add waiting reviews to the board", "the facilitator", hidden=True),
+    )
+    def add_reviews(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=Status.OPEN,
+        target=Status.LOCKED,
+        permission=_runs,
+        custom=step("lock the session", "the facilitator"),
+    )
     def lock(self) -> None:
         pass
 
-    @transition(field=status, source=Status.LOCKED, target=Status.OPEN)
+    @transition(
+        field=status,
+        source=Status.LOCKED,
+        target=Status.OPEN,
+        permission=_runs,
+        custom=step("unlock the session", "the facilitator"),
+    )
     def unlock(self) -> None:
         pass
 
-    @transition(field=status, source=[Status.OPEN, Status.LOCKED], target=Status.CLOSED)
+    @transition(
+        field=status,
+        source=[Status.OPEN, Status.LOCKED],
+        target=Status.CLOSED,
+        permission=_runs,
+        custom=step("close the session and write its ratings back", "the facilitator"),
+    )
     def close(self) -> None:
         pass
 
@@ -115,6 +239,19 @@ class SessionReview(models.Model):
     def __str__(self) -> str:
         return f"{self.review} in {self.session}"
 
+    def current(self, dimension_key: str) -> int | None:
+        """The board's working rating of a dimension (or of "overall")."""
+        if dimension_key == OVERALL:
+            return self.overall
+        value = self.ratings.get(dimension_key)
+        return None if value is None else int(value)
+
+    def set(self, dimension_key: str, rating: int) -> None:
+        if dimension_key == OVERALL:
+            self.overall = rating
+        else:
+            self.ratings = {**self.ratings, dimension_key: rating}
+
 
 class PreRead(models.Model):
     session = models.ForeignKey(
@@ -133,7 +270,7 @@ class PreRead(models.Model):
 
 
 class Adjustment(models.Model):
-    OVERALL = "overall"
+    OVERALL = OVERALL
 
     session = models.ForeignKey(
         CalibrationSession, on_delete=models.PROTECT, related_name="adjustments"
@@ -155,16 +292,22 @@ class Adjustment(models.Model):
         return f"{self.dimension_key}: {self.before} → {self.after}"
 
 
+def _resolves(appeal: Any, user: Any) -> bool:
+    return is_hr(user)
+
+
 class Appeal(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         UPHELD = "upheld", "Upheld (rating kept)"
         CHANGED = "changed", "Changed"
 
+    OUTCOMES: ClassVar[tuple[str, ...]] = (Status.UPHELD, Status.CHANGED)
+
     review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="appeals")
     dimension_key = models.CharField(max_length=60)
     reason = models.TextField()
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    status = FSMField(max_length=20, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -186,6 +329,32 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"appeal on {self.review_id}:{self.dimension_key}"
+
+    def state_sentence(self) -> str:
+        return f"the appeal is {self.get_status_display().lower()}"
+
+    def idle_sentence(self) -> str:
+        return "nothing: the appeal is resolved"
+
+    @transition(
+        field=status,
+        source=Status.OPEN,
+        target=Status.UPHELD,
+        permission=_resolves,
+        custom=step("uphold the rating", "HR"),
+    )
+    def uphold(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=Status.OPEN,
+        target=Status.CHANGED,
+        permission=_resolves,
+        custom=step("change the rating", "HR"),
+    )
+    def change(self) -> None:
+        pass
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -1,7 +1,8 @@
-"""Who may see and act on a calibration session.
+"""Who may see a calibration session, and who may schedule one.
 
 HR sees every session (observers are read-only); the facilitator runs it; invited managers
-take part. Anyone else — including a manager who was not invited — gets a 404.
+take part. Anyone else — including a manager who was not invited — gets a 404. What each of
+them may do in a session is declared with its state machine (calibration.models).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from typing import Any
 
 from django.db.models import Q
 
-from calibration.models import CalibrationSession, Participant
 from core.roles import Role, has_role, is_hr
 
 
@@ -26,18 +26,14 @@ def can_create_sessions(user: Any) -> bool:
     return is_hr(user) or has_role(user, Role.FACILITATOR)
 
 
-def is_facilitator(user: Any, session: CalibrationSession) -> bool:
-    return bool(session.facilitator_id == getattr(user, "pk", None))
+def can_facilitate(user: Any) -> bool:
+    """Who may be seated as a session's facilitator."""
+    return is_hr(user) or has_role(user, Role.FACILITATOR)
 
 
-def participant_role(user: Any, session: CalibrationSession) -> str | None:
-    for participant in session.participants.all():
-        if participant.user_id == getattr(user, "pk", None):
-            return str(participant.role)
-    return None
+def can_take_part_as_manager(user: Any) -> bool:
+    return has_role(user, Role.MANAGER)
 
 
-def can_adjust(user: Any, session: CalibrationSession) -> bool:
-    return is_facilitator(user, session) or (
-        participant_role(user, session) == Participant.Role.MANAGER
-    )
+def can_observe(user: Any) -> bool:
+    return is_hr(user) or has_role(user, Role.MANAGER)

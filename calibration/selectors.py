@@ -4,21 +4,22 @@ queries however many reviews it holds."""
 from __future__ import annotations
 
 import datetime
-import json
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from audit.models import AuditEvent
+from audit.registry import codes, sentence
+from calibration import events
 from calibration.analytics import tenure_band
 from calibration.models import CalibrationSession, Participant, PreRead, SessionReview
 from calibration.permissions import visible_sessions_filter
 from reviews.models import DimensionRating, Evidence, Review, ScoreSnapshot
-from rubrics.models import RubricVersion
+from reviews.selectors import evidence_tallies
+from rubrics.models import Dimension, RubricVersion
 from rubrics.scoring import compute
 
 
@@ -48,26 +49,22 @@ def get_session_for_user(user: Any, pk: int | str) -> CalibrationSession:
     return session
 
 
-def in_scope_reviews(session: CalibrationSession) -> QuerySet[Review]:
-    """The cycle's reviews matching every scope filter the session sets."""
-    reviews = Review.objects.filter(cycle_id=session.cycle_id)
-    teams = [t.pk for t in session.scope_teams.all()]
-    managers = [m.pk for m in session.scope_managers.all()]
-    if teams:
-        reviews = reviews.filter(team_id__in=teams)
-    if managers:
-        reviews = reviews.filter(manager_id__in=managers)
-    if session.scope_levels:
-        reviews = reviews.filter(level_code__in=session.scope_levels)
-    return reviews
+def waiting_reviews(session: CalibrationSession) -> QuerySet[Review]:
+    """Reviews in the session's scope ready for calibration and on no board yet: what opening
+    puts on the board, and what the board lists as waiting once it is open."""
+    return (
+        session.scoped_reviews()
+        .filter(state=Review.State.MANAGER_SUBMITTED)
+        .order_by("team__name", "engineer__user__last_name", "pk")
+    )
 
 
 def _version(session: CalibrationSession) -> RubricVersion:
     version = session.cycle.rubric_version
     # One query for the dimensions; the scale came with the session.
-    version._prefetched_objects_cache = {  # type: ignore[attr-defined]
-        "dimensions": version.dimensions.order_by("order")
-    }
+    prefetch_related_objects(
+        [version], Prefetch("dimensions", queryset=Dimension.objects.order_by("order"))
+    )
     return version
 
 
@@ -109,7 +106,7 @@ def board_rows(
         **({"hr_attribute": "engineer__hr_attribute"} if hr_attribute else {}),
     }
     if scheduled:
-        reviews = in_scope_reviews(session)
+        reviews = session.scoped_reviews()
         columns = {
             "review_id": "pk",
             "version": "version",
@@ -159,22 +156,7 @@ def board_rows(
         self_ratings[review_id][key] = own
         if manager is not None:
             manager_ratings[review_id][key] = manager
-    evidence: dict[int, dict[str, int]] = defaultdict(dict)
-    evidence_counts: dict[int, int] = defaultdict(int)
-    # The tag lists arrive as JSON text and are decoded once per distinct list: a big board
-    # repeats a handful of combinations thousands of times.
-    decoded: dict[str, list[str]] = {}
-    for review_id, raw in (
-        Evidence.objects.filter(withdrawn_at__isnull=True, review_id__in=review_ids)
-        .order_by()
-        .values_list("review_id", Cast("dimensions", TextField()))
-    ):
-        evidence_counts[review_id] += 1
-        dimensions = decoded.get(raw)
-        if dimensions is None:
-            dimensions = decoded[raw] = json.loads(raw) if raw else []
-        for key in dimensions:
-            evidence[review_id][key] = evidence[review_id].get(key, 0) + 1
+    tallies = evidence_tallies(review_ids)
     prereads: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for review_id, first, last, username, text, at in (
         (PreRead.objects.filter(session=session) if detail else PreRead.objects.none())
@@ -237,8 +219,8 @@ def board_rows(
                 "growth": e["growth"],
                 "composite": composite,
                 "pre_composite": pre_composite,
-                "evidence_count": evidence_counts.get(rid, 0),
-                "evidence_by_dimension": evidence.get(rid, {}),
+                "evidence_count": tallies[rid].count if rid in tallies else 0,
+                "evidence_by_dimension": tallies[rid].by_dimension if rid in tallies else {},
                 "prereads": prereads.get(rid, []),
                 "previous_composite": previous.get(e["engineer_id"]),
             }
@@ -249,14 +231,14 @@ def board_rows(
 
 
 def review_evidence(review: Review) -> QuerySet[Evidence]:
-    return review.evidence.filter(withdrawn_at__isnull=True).order_by("-occurred_on", "pk")
+    return review.evidence.active().order_by("-occurred_on", "pk")
 
 
 def calibration_history(review: Review) -> QuerySet[AuditEvent]:
     """Every calibration change to a review, from the audit log: who, when, why, evidence."""
     return (
         AuditEvent.objects.for_target("reviews.review", review.pk)
-        .filter(Q(action="calibration.adjustment.made") | Q(action__startswith="reviews.appeal"))
+        .filter(action__in=codes(events.HISTORY))
         .select_related("actor")
     )
 
@@ -268,5 +250,49 @@ def with_counts(sessions: QuerySet[CalibrationSession]) -> QuerySet[CalibrationS
     )
 
 
-def is_participant_subquery(user: Any) -> Exists:
-    return Exists(Participant.objects.filter(session=OuterRef("pk"), user=user))
+def _person_name(event: AuditEvent) -> str:
+    actor = event.actor
+    if actor is None or event.actor_repr == "system":
+        return event.actor_repr or "system"
+    return actor.get_full_name() or actor.get_username()
+
+
+def history_entry(event: AuditEvent, names: dict[str, str]) -> dict[str, Any]:
+    """One calibration change (or appeal) of a review, in words, for pages and packets."""
+    payload = event.payload or {}
+    dimension = str(payload.get("dimension") or "")
+    label = "Overall rating" if dimension == "overall" else names.get(dimension, dimension)
+    before = payload.get("before")
+    before_text = "—" if before is None else str(before)
+    evidence = [
+        {"title": e.get("title") or e.get("url"), "url": e.get("url")}
+        for e in payload.get("evidence", [])
+        if e.get("url")
+    ]
+    if event.action == events.ADJUSTMENT_MADE:
+        what = f"{label}: {before_text} → {payload.get('after')}"
+        where = payload.get("session_name", "")
+        why = payload.get("rationale", "")
+    elif event.action == events.APPEAL_OPENED:
+        what = f"Appeal opened on {label} (rating {payload.get('rating', '—')})"
+        where = "Appeal"
+        why = payload.get("reason", "")
+    elif event.action == events.APPEAL_RESOLVED:
+        outcome = payload.get("outcome", "")
+        change = "kept" if outcome == "upheld" else f"{before_text} → {payload.get('after')}"
+        what = f"Appeal resolved on {label}: {change}"
+        where = "Appeal"
+        why = payload.get("resolution", "")
+    else:
+        what = sentence(event.action)
+        where = payload.get("session_name", "")
+        why = payload.get("rationale", "")
+    return {
+        "at": event.created_at,
+        "who": _person_name(event),
+        "what": what,
+        "where": where,
+        "why": why,
+        "evidence": evidence,
+        "counterexample": payload.get("counterexample", ""),
+    }

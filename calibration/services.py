@@ -1,5 +1,10 @@
-"""Write paths for calibration: sessions, pre-reads, adjustments, appeals. Each checks the
-actor's role and the session's state, runs in one transaction and writes the audit log."""
+"""Write paths for calibration: sessions, pre-reads, adjustments, appeals.
+
+Each asks the session's (or the appeal's) state machine whether the actor may act now, runs
+in one transaction and writes the audit log. Calibration never writes a review: putting
+reviews on a board, writing a closed board's ratings back and changing a rating on appeal
+are the review services' (reviews.services), which check the review's own state.
+"""
 
 from __future__ import annotations
 
@@ -22,39 +27,38 @@ from calibration.models import (
     SessionReview,
 )
 from calibration.permissions import (
-    can_adjust,
     can_create_sessions,
-    is_facilitator,
-    participant_role,
+    can_facilitate,
+    can_observe,
+    can_take_part_as_manager,
 )
-from calibration.selectors import in_scope_reviews
-from core import readcache
+from calibration.selectors import waiting_reviews
+from core import workflow
 from core.actors import User
 from core.errors import Conflict, Forbidden, StaleVersion, ValidationFailed
-from core.roles import is_hr
 from people.models import Team
-from reviews.models import DimensionRating, Review, ReviewCycle, ScoreSnapshot
-from reviews.permissions import is_review_owner
+from reviews import services as reviews
+from reviews.models import Review, ReviewCycle
+from reviews.scores import manager_ratings
 from reviews.selectors import with_detail
-from reviews.services import snapshot_score
-from rubrics.scoring import compute
+from rubrics.scoring import compute, mean_score
 
 Status = CalibrationSession.Status
 MIN_RATIONALE_WORDS = 4
+MIN_RATIONALE_CHARACTERS = 20
 
 
 def _locked_session(session: CalibrationSession) -> CalibrationSession:
     return (
         CalibrationSession.objects.select_for_update(of=("self",))
-        .select_related("cycle__rubric_version__scale")
-        .prefetch_related("participants")
+        .select_related("cycle__rubric_version__scale", "facilitator")
+        .prefetch_related("participants", "scope_teams", "scope_managers")
         .get(pk=session.pk)
     )
 
 
-def _require_facilitator(actor: User, session: CalibrationSession, what: str) -> None:
-    if not is_facilitator(actor, session):
-        raise Forbidden(f"Only the facilitator, {session.facilitator}, can {what}.")
+def _record(actor: User, action: Action, target: Any, **payload: Any) -> None:
+    audit.record(actor=actor, action=action, target=target, payload=payload)
 
 
 def _composite(session: CalibrationSession, ratings: dict[str, int]) -> Decimal | None:
@@ -63,6 +67,28 @@ def _composite(session: CalibrationSession, ratings: dict[str, int]) -> Decimal 
         return None
     specs = [d.spec() for d in version.dimensions.all()]
     return compute(dimensions=specs, ratings=ratings, scale=version.scale_spec()).composite
+
+
+def _is_sentence(text: str) -> bool:
+    text = text.strip()
+    return len(text.split()) >= MIN_RATIONALE_WORDS and len(text) >= MIN_RATIONALE_CHARACTERS
+
+
+def _seat_problems(
+    facilitator: Any, managers: list[Any], observers: list[Any]
+) -> dict[str, list[str]]:
+    """Only facilitators (or HR) run sessions; only managers take part; only managers and HR
+    read along."""
+    errors: dict[str, list[str]] = {}
+    if not can_facilitate(facilitator):
+        errors["facilitator"] = [f"{facilitator} is not a facilitator or in HR"]
+    not_managers = [str(u) for u in managers if not can_take_part_as_manager(u)]
+    if not_managers:
+        errors["managers"] = [f"not managers: {', '.join(not_managers)}"]
+    not_observers = [str(u) for u in observers if not can_observe(u)]
+    if not_observers:
+        errors["observers"] = [f"only HR and managers observe: {', '.join(not_observers)}"]
+    return errors
 
 
 def session_create(
@@ -81,7 +107,8 @@ def session_create(
     """Schedule a session: who runs it, who takes part, which reviews it covers."""
     if not can_create_sessions(actor):
         raise Forbidden("Only HR or a facilitator can schedule calibration sessions.")
-    errors: dict[str, list[str]] = {}
+    managers, observers = list(managers), list(observers)
+    errors = _seat_problems(facilitator, managers, observers)
     if not name.strip():
         errors["name"] = ["is required"]
     elif CalibrationSession.objects.filter(cycle=cycle, name=name.strip()).exists():
@@ -94,7 +121,7 @@ def session_create(
         if total <= 0 or total > Decimal("1.0001"):
             errors["guidance"] = ["shares per rating must be numbers that add up to at most 1"]
     if errors:
-        raise ValidationFailed("; ".join(f"{k}: {v[0]}" for k, v in errors.items()), errors=errors)
+        raise ValidationFailed.from_errors(errors)
     with transaction.atomic():
         session = CalibrationSession.objects.create(
             cycle=cycle,
@@ -112,19 +139,17 @@ def session_create(
                 for u in observers
             ]
         )
-        audit.record(
-            actor=actor,
-            action=events.SESSION_SCHEDULED,
-            target=session,
-            payload={
-                "cycle": cycle.pk,
-                "name": session.name,
-                "facilitator": str(facilitator),
-                "managers": [str(u) for u in managers],
-                "observers": [str(u) for u in observers],
-                "teams": [t.name for t in teams],
-                "levels": list(levels),
-            },
+        _record(
+            actor,
+            events.SESSION_SCHEDULED,
+            session,
+            cycle=cycle.pk,
+            name=session.name,
+            facilitator=str(facilitator),
+            managers=[str(u) for u in managers],
+            observers=[str(u) for u in observers],
+            teams=[t.name for t in teams],
+            levels=list(levels),
         )
     return session
 
@@ -133,13 +158,8 @@ def preread_add(*, actor: User, session: CalibrationSession, review: Review, tex
     """A participant leaves a comment on a review before (or during) the session."""
     with transaction.atomic():
         session = _locked_session(session)
-        if not (is_facilitator(actor, session) or participant_role(actor, session)):
-            raise Forbidden("Only the session's facilitator and participants can leave pre-reads.")
-        if session.status in (Status.LOCKED, Status.CLOSED):
-            raise Conflict(
-                f"{session} is {session.get_status_display().lower()}: no new pre-reads."
-            )
-        if not in_scope_reviews(session).filter(pk=review.pk).exists():
+        workflow.require(session, "add_preread", actor)
+        if not session.scoped_reviews().filter(pk=review.pk).exists():
             raise ValidationFailed(
                 "This review is not on the session's board.",
                 errors={"review": ["not in this session's scope"]},
@@ -149,89 +169,109 @@ def preread_add(*, actor: User, session: CalibrationSession, review: Review, tex
         preread = PreRead.objects.create(
             session=session, review=review, author=actor, text=text.strip()
         )
-        audit.record(
-            actor=actor,
-            action=events.PREREAD_ADDED,
-            target=review,
-            payload={"session": session.pk, "text": preread.text},
-        )
+        _record(actor, events.PREREAD_ADDED, review, session=session.pk, text=preread.text)
     return preread
 
 
+def _board_entries(
+    actor: User, session: CalibrationSession, candidates: Iterable[Review]
+) -> list[SessionReview]:
+    """Put reviews on the board: the review services move each to "on a calibration board"
+    (refusing any that cannot be), and the board keeps a snapshot of its ratings."""
+    locked = reviews.review_calibration_start(
+        actor=actor, reviews=candidates, board=session.board_label
+    )
+    entries = []
+    for review in locked:
+        ratings = manager_ratings(review)
+        composite = _composite(session, ratings)
+        entries.append(
+            SessionReview(
+                session=session,
+                review=review,
+                pre_ratings=ratings,
+                ratings=ratings,
+                pre_overall=review.overall_rating,
+                overall=review.overall_rating,
+                pre_composite=composite,
+                composite=composite,
+            )
+        )
+    return SessionReview.objects.bulk_create(entries)
+
+
+def _snapshot_payload(entries: list[SessionReview]) -> dict[str, Any]:
+    return {
+        str(e.review_id): {
+            "ratings": e.pre_ratings,
+            "overall": e.pre_overall,
+            "composite": e.pre_composite,
+        }
+        for e in entries
+    }
+
+
 def session_open(*, actor: User, session: CalibrationSession) -> CalibrationSession:
-    """Open the board: snapshot every in-scope review's ratings and composite."""
+    """Open the board: every in-scope review with a submitted manager review goes on it,
+    with a snapshot of its ratings and composite."""
     with transaction.atomic():
         session = _locked_session(session)
-        _require_facilitator(actor, session, "open the session")
-        if session.status != Status.SCHEDULED:
+        workflow.require(session, "open", actor)
+        candidates = list(waiting_reviews(session))
+        if not candidates:
             raise Conflict(
-                f"{session} is {session.get_status_display().lower()}; only a scheduled "
-                "session can be opened."
+                "No review in scope is waiting for calibration: none has a submitted manager "
+                "review that is not already on a board."
             )
-        if session.cycle.phase not in (
-            ReviewCycle.Phase.MANAGER_REVIEW,
-            ReviewCycle.Phase.CALIBRATION,
-        ):
-            raise Conflict(
-                f"{session.cycle} is in {session.cycle.get_phase_display()}: calibration "
-                "runs during the manager-review or calibration phase."
-            )
-        reviews = list(
-            in_scope_reviews(session)
-            .filter(state=Review.State.MANAGER_SUBMITTED)
-            .select_for_update(of=("self",))
-            .prefetch_related("ratings")
-        )
-        busy = SessionReview.objects.filter(review__in=reviews, active=True).select_related(
-            "session", "review__engineer__user"
-        )
-        if busy:
-            names = ", ".join(f"{e.review.engineer} ({e.session})" for e in busy[:5])
-            raise Conflict(f"Some reviews are already on another open board: {names}.")
-        if not reviews:
-            raise Conflict("No review in scope has a submitted manager review yet.")
-        entries = []
-        for review in reviews:
-            ratings = {
-                r.dimension_key: r.manager_rating
-                for r in review.ratings.all()
-                if r.manager_rating is not None
-            }
-            composite = _composite(session, ratings)
-            entries.append(
-                SessionReview(
-                    session=session,
-                    review=review,
-                    pre_ratings=ratings,
-                    ratings=ratings,
-                    pre_overall=review.overall_rating,
-                    overall=review.overall_rating,
-                    pre_composite=composite,
-                    composite=composite,
-                )
-            )
-        SessionReview.objects.bulk_create(entries)
+        entries = _board_entries(actor, session, candidates)
+        before = session.status
         session.open()
         session.opened_at = timezone.now()
         session.version += 1
         session.save(update_fields=["status", "opened_at", "version"])
-        audit.record(
-            actor=actor,
-            action=events.SESSION_OPENED,
-            target=session,
-            payload={
-                "reviews": len(entries),
-                "pre": {
-                    str(e.review_id): {
-                        "ratings": e.pre_ratings,
-                        "overall": e.pre_overall,
-                        "composite": e.pre_composite,
-                    }
-                    for e in entries
-                },
-            },
+        _record(
+            actor,
+            events.SESSION_OPENED,
+            session,
+            before={"status": before},
+            after={"status": session.status},
+            reviews=len(entries),
+            pre=_snapshot_payload(entries),
         )
     return session
+
+
+def session_add_reviews(
+    *, actor: User, session: CalibrationSession, review_ids: Iterable[int] | None = None
+) -> list[SessionReview]:
+    """Add reviews that became ready after the session opened (all waiting ones, or those
+    named) to the open board, each with its snapshot."""
+    with transaction.atomic():
+        session = _locked_session(session)
+        workflow.require(session, "add_reviews", actor)
+        waiting = waiting_reviews(session)
+        if review_ids is not None:
+            wanted = set(review_ids)
+            waiting = waiting.filter(pk__in=wanted)
+            if waiting.count() != len(wanted):
+                raise ValidationFailed(
+                    "Only reviews in scope that wait for calibration can be added.",
+                    errors={"reviews": ["not waiting for this board"]},
+                )
+        candidates = list(waiting)
+        if not candidates:
+            raise Conflict("No review in scope is waiting to join the board.")
+        entries = _board_entries(actor, session, candidates)
+        session.version += 1
+        session.save(update_fields=["version"])
+        _record(
+            actor,
+            events.SESSION_REVIEW_ADDED,
+            session,
+            reviews=[e.review_id for e in entries],
+            pre=_snapshot_payload(entries),
+        )
+    return entries
 
 
 def session_lock(*, actor: User, session: CalibrationSession) -> CalibrationSession:
@@ -247,25 +287,65 @@ def _simple_transition(
 ) -> CalibrationSession:
     with transaction.atomic():
         session = _locked_session(session)
-        _require_facilitator(actor, session, f"{name} the session")
-        allowed = {"lock": Status.OPEN, "unlock": Status.LOCKED}[name]
-        if session.status != allowed:
-            raise Conflict(
-                f"{session} is {session.get_status_display().lower()}; only an "
-                f"{allowed} session can be {name}ed."
-            )
+        workflow.require(session, name, actor)
         before = session.status
         getattr(session, name)()
         session.locked_at = timezone.now() if name == "lock" else None
         session.version += 1
         session.save(update_fields=["status", "locked_at", "version"])
-        audit.record(
-            actor=actor,
-            action=action,
-            target=session,
-            payload={"before": {"status": before}, "after": {"status": session.status}},
-        )
+        _record(actor, action, session, before={"status": before}, after={"status": session.status})
     return session
+
+
+def adjustment_problems(
+    session: CalibrationSession,
+    entry: SessionReview,
+    *,
+    dimension_key: str,
+    rating: Any,
+    rationale: str,
+    evidence: list[Any],
+    wanted: set[int],
+    counterexample: str,
+) -> dict[str, list[str]]:
+    """Every reason a calibration change cannot be made, at once.
+
+    A change needs a rationale of at least a sentence. Raising a rating needs evidence of
+    this review tagged to that dimension (any of its evidence for the overall rating);
+    lowering needs evidence or a documented counterexample. A change to the same value is
+    no change.
+    """
+    version = session.cycle.rubric_version
+    dimensions = {d.key: d.name for d in version.dimensions.all()}
+    errors: dict[str, list[str]] = {}
+    if dimension_key != Adjustment.OVERALL and dimension_key not in dimensions:
+        errors["dimension"] = [f"choose one of {', '.join(dimensions)} or overall"]
+        return errors
+    if (problem := version.scale.problem(rating)) is not None:
+        errors["rating"] = [problem]
+        return errors
+    before = entry.current(dimension_key)
+    if before == rating:
+        errors["rating"] = [f"is already {rating}: a change must change the rating"]
+    if not _is_sentence(rationale):
+        errors["rationale"] = ["give at least a sentence saying why the rating changes"]
+    if wanted - {e.pk for e in evidence}:
+        errors["evidence"] = ["pick evidence items of this review (not withdrawn)"]
+        return errors
+    raising = before is None or rating > before
+    if dimension_key == Adjustment.OVERALL:
+        supporting, what = evidence, "evidence of this review"
+    else:
+        supporting = [e for e in evidence if dimension_key in e.dimensions]
+        what = f"evidence of this review tagged to {dimensions[dimension_key]}"
+    if raising:
+        if not supporting:
+            errors["evidence"] = [f"raising a rating needs {what}"]
+        if counterexample.strip():
+            errors["counterexample"] = ["a counterexample supports lowering a rating only"]
+    elif not supporting and not counterexample.strip():
+        errors["evidence"] = [f"lowering a rating needs {what}, or a documented counterexample"]
+    return errors
 
 
 def adjustment_make(
@@ -285,22 +365,12 @@ def adjustment_make(
     state, so two people editing one review never lose an update."""
     with transaction.atomic():
         session = _locked_session(session)
-        if not can_adjust(actor, session):
-            raise Forbidden("Only the facilitator and participating managers can change ratings.")
-        if session.status == Status.LOCKED:
-            raise Conflict(
-                f"{session} is locked: no change is possible until the facilitator unlocks it."
-            )
-        if session.status != Status.OPEN:
-            raise Conflict(
-                f"{session} is {session.get_status_display().lower()}: ratings change "
-                "only while it is open."
-            )
-        if Review.objects.filter(pk=review.pk, engineer__user_id=actor.pk).exists():
+        workflow.require(session, "adjust", actor)
+        if review.is_owned_by(actor):
             raise Forbidden("Nobody calibrates their own review.")
         entry = (
             SessionReview.objects.select_for_update()
-            .select_related("review")
+            .select_related("review__engineer")
             .filter(session=session, review=review)
             .first()
         )
@@ -322,43 +392,22 @@ def adjustment_make(
                     }
                 },
             )
-        version = session.cycle.rubric_version
-        keys = [d.key for d in version.dimensions.all()]
-        scale = version.scale
-        errors: dict[str, list[str]] = {}
-        if dimension_key != Adjustment.OVERALL and dimension_key not in keys:
-            errors["dimension"] = [f"choose one of {', '.join(keys)} or overall"]
-        if (
-            isinstance(rating, bool)
-            or not isinstance(rating, int)
-            or not scale.min_rating <= rating <= scale.max_rating
-        ):
-            errors["rating"] = [
-                f"must be a whole number on the scale {scale.min_rating}–{scale.max_rating}"
-            ]
-        if len(rationale.split()) < MIN_RATIONALE_WORDS:
-            errors["rationale"] = ["give at least a sentence saying why the rating changes"]
-        evidence = list(
-            review.evidence.filter(pk__in=list(evidence_ids), withdrawn_at__isnull=True)
-        )
         wanted = set(evidence_ids)
-        if wanted - {e.pk for e in evidence}:
-            errors["evidence"] = ["pick evidence items of this review (not withdrawn)"]
-        elif not evidence and not counterexample.strip():
-            errors["evidence"] = [
-                "pick at least one evidence item of this review, or document a counterexample"
-            ]
+        evidence = list(review.evidence.active().filter(pk__in=list(wanted)))
+        errors = adjustment_problems(
+            session,
+            entry,
+            dimension_key=dimension_key,
+            rating=rating,
+            rationale=rationale,
+            evidence=evidence,
+            wanted=wanted,
+            counterexample=counterexample,
+        )
         if errors:
-            raise ValidationFailed(
-                "The change needs: " + "; ".join(f"{k}: {v[0]}" for k, v in errors.items()),
-                errors=errors,
-            )
-        if dimension_key == Adjustment.OVERALL:
-            before = entry.overall
-            entry.overall = rating
-        else:
-            before = entry.ratings.get(dimension_key)
-            entry.ratings = {**entry.ratings, dimension_key: rating}
+            raise ValidationFailed.from_errors(errors, "The change needs: ")
+        before = entry.current(dimension_key)
+        entry.set(dimension_key, rating)
         entry.composite = _composite(session, entry.ratings)
         entry.version += 1
         entry.save(update_fields=["ratings", "overall", "composite", "version"])
@@ -375,115 +424,100 @@ def adjustment_make(
             actor=actor,
         )
         adjustment.evidence.set(evidence)
-        audit.record(
-            actor=actor,
-            action=events.ADJUSTMENT_MADE,
-            target=review,
-            payload={
-                "session": session.pk,
-                "session_name": session.name,
-                "dimension": dimension_key,
-                "before": before,
-                "after": rating,
-                "rationale": adjustment.rationale,
-                "evidence": [{"id": e.pk, "title": e.title, "url": e.url} for e in evidence],
-                "counterexample": adjustment.counterexample,
-                "composite": entry.composite,
-            },
+        _record(
+            actor,
+            events.ADJUSTMENT_MADE,
+            review,
+            session=session.pk,
+            session_name=session.name,
+            dimension=dimension_key,
+            before=before,
+            after=rating,
+            rationale=adjustment.rationale,
+            evidence=[{"id": e.pk, "title": e.title, "url": e.url} for e in evidence],
+            counterexample=adjustment.counterexample,
+            composite=entry.composite,
         )
     return adjustment
 
 
 def session_close(*, actor: User, session: CalibrationSession) -> CalibrationSession:
-    """Write the calibrated ratings to the reviews (state calibrated), store the post
-    snapshot and a before/after summary."""
+    """Write the calibrated ratings back through the review services (each review becomes
+    calibrated, with a new score snapshot) and keep a before/after summary.
+
+    Nothing is skipped silently: while reviews in scope wait to join the board the session
+    does not close, and the summary names every review in scope that was not calibrated,
+    with its state.
+    """
     with transaction.atomic():
         session = _locked_session(session)
-        _require_facilitator(actor, session, "close the session")
-        if session.status not in (Status.OPEN, Status.LOCKED):
+        workflow.require(session, "close", actor)
+        waiting = list(waiting_reviews(session).select_related("engineer__user"))
+        if waiting:
+            names = ", ".join(str(r.engineer) for r in waiting[:5])
+            more = f" and {len(waiting) - 5} more" if len(waiting) > 5 else ""
             raise Conflict(
-                f"{session} is {session.get_status_display().lower()}; only an open or "
-                "locked session can be closed."
+                f"{len(waiting)} review(s) in scope became ready after the session opened and "
+                f"wait to join the board ({names}{more}). Add them to the board first: they "
+                "can be closed unchanged.",
+                extra={"waiting": [r.pk for r in waiting]},
             )
-        entries = list(SessionReview.objects.filter(session=session, active=True))
-        review_ids = [e.review_id for e in entries]
-        reviews = {
-            r.pk: r
-            for r in with_detail(
-                Review.objects.filter(pk__in=review_ids).select_for_update(of=("self",))
+        entries = list(
+            SessionReview.objects.filter(session=session, active=True).select_related(
+                "review__engineer__user"
             )
-        }
-        rows = {
-            (r.review_id, r.dimension_key): r
-            for r in DimensionRating.objects.filter(review_id__in=review_ids)
-        }
-        changed_rows = []
-        summary: list[dict[str, Any]] = []
+        )
+        written = reviews.review_calibrate(
+            actor=actor,
+            results={
+                e.review_id: reviews.Calibrated(ratings=e.ratings, overall=e.overall)
+                for e in entries
+            },
+            board=session.board_label,
+        )
         for entry in entries:
-            review = reviews[entry.review_id]
-            for key, value in entry.ratings.items():
-                row = rows.get((review.pk, key))
-                if row is not None and row.manager_rating != value:
-                    row.manager_rating = value
-                    changed_rows.append(row)
-            review.overall_rating = entry.overall
-            review.calibrate()
-            review.version += 1
-            review.save(update_fields=["overall_rating", "state", "version"])
             entry.active = False
-            # Each review's own trail shows the write-back, not just the session's.
-            audit.record(
-                actor=actor,
-                action=events.LEGACY_REVIEW_CALIBRATED,
-                target=review,
-                payload={
-                    "session": session.pk,
-                    "before": {
-                        "ratings": entry.pre_ratings,
-                        "overall": entry.pre_overall,
-                        "composite": entry.pre_composite,
-                    },
-                    "after": {
-                        "ratings": entry.ratings,
-                        "overall": entry.overall,
-                        "composite": entry.composite,
-                    },
-                },
-            )
-            summary.append(
-                {
-                    "review": review.pk,
-                    "engineer": str(review.engineer),
-                    "before": entry.pre_composite,
-                    "after": entry.composite,
-                    "changed": entry.pre_ratings != entry.ratings
-                    or entry.pre_overall != entry.overall,
-                }
-            )
-        DimensionRating.objects.bulk_update(changed_rows, ["manager_rating"])
         SessionReview.objects.bulk_update(entries, ["active"])
-        for review in reviews.values():
-            review._prefetched_objects_cache.pop("ratings", None)  # type: ignore[attr-defined]
-            snapshot_score(review, ScoreSnapshot.Reason.CALIBRATION)
-        readcache.bump()
+        rows = [
+            {
+                "review": e.review_id,
+                "engineer": str(e.review.engineer),
+                "before": e.pre_composite,
+                "after": written[e.review_id]["after"]["composite"],
+                "changed": e.pre_ratings != e.ratings or e.pre_overall != e.overall,
+            }
+            for e in entries
+        ]
+        on_board = {e.review_id for e in entries}
+        left_out = [
+            {"review": pk, "engineer": str(r_engineer), "state": state}
+            for pk, r_engineer, state in (
+                (r.pk, r.engineer, r.state)
+                for r in session.scoped_reviews()
+                .exclude(pk__in=on_board)
+                .select_related("engineer__user")
+            )
+        ]
+        before = [r["before"] for r in rows if r["before"] is not None]
+        after = [r["after"] for r in rows if r["after"] is not None]
+        mean_before, mean_after = mean_score(before), mean_score(after)
         session.close()
         session.closed_at = timezone.now()
         session.version += 1
-        before = [s["before"] for s in summary if s["before"] is not None]
-        after = [s["after"] for s in summary if s["after"] is not None]
         session.summary = {
-            "reviews": len(summary),
-            "changed": sum(1 for s in summary if s["changed"]),
-            "mean_before": str(sum(before) / len(before)) if before else None,
-            "mean_after": str(sum(after) / len(after)) if after else None,
-            "rows": [{**s, "before": str(s["before"]), "after": str(s["after"])} for s in summary],
+            "reviews": len(rows),
+            "changed": sum(1 for r in rows if r["changed"]),
+            "mean_before": None if mean_before is None else str(mean_before),
+            "mean_after": None if mean_after is None else str(mean_after),
+            "rows": [{**r, "before": str(r["before"]), "after": str(r["after"])} for r in rows],
+            "not_calibrated": left_out,
         }
         session.save(update_fields=["status", "closed_at", "version", "summary"])
-        audit.record(
-            actor=actor,
-            action=events.SESSION_CLOSED,
-            target=session,
-            payload={k: v for k, v in session.summary.items() if k != "rows"},
+        _record(
+            actor,
+            events.SESSION_CLOSED,
+            session,
+            **{k: v for k, v in session.summary.items() if k != "rows"},
         )
     return session
 
@@ -492,39 +526,29 @@ def appeal_create(*, actor: User, review: Review, dimension_key: str, reason: st
     """After finalisation, the engineer appeals one rating, with a reason."""
     with transaction.atomic():
         review = with_detail(Review.objects.select_for_update(of=("self",))).get(pk=review.pk)
-        if not is_review_owner(actor, review):
-            raise Forbidden("Only the engineer can appeal their own rating.")
-        if review.state not in (Review.State.FINALIZED, Review.State.ACKNOWLEDGED):
-            raise Conflict("Ratings can be appealed once the review is finalised.")
+        workflow.require(review, "appeal", actor)
         keys = [d.key for d in review.cycle.rubric_version.dimensions.all()]
         errors = {}
         if dimension_key not in keys:
             errors["dimension"] = [f"choose one of {', '.join(keys)}"]
-        if len(reason.split()) < MIN_RATIONALE_WORDS:
+        if not _is_sentence(reason):
             errors["reason"] = ["say in at least a sentence why the rating is wrong"]
         if errors:
-            raise ValidationFailed(
-                "; ".join(f"{k}: {v[0]}" for k, v in errors.items()), errors=errors
-            )
+            raise ValidationFailed.from_errors(errors)
         if review.appeals.filter(dimension_key=dimension_key, status=Appeal.Status.OPEN).exists():
             raise Conflict("This rating already has an open appeal.")
-        current = next(
-            (r.manager_rating for r in review.ratings.all() if r.dimension_key == dimension_key),
-            None,
-        )
+        current = manager_ratings(review).get(dimension_key)
         appeal = Appeal.objects.create(
             review=review, dimension_key=dimension_key, reason=reason.strip(), before=current
         )
-        audit.record(
-            actor=actor,
-            action=events.APPEAL_OPENED,
-            target=review,
-            payload={
-                "appeal": appeal.pk,
-                "dimension": dimension_key,
-                "rating": current,
-                "reason": appeal.reason,
-            },
+        _record(
+            actor,
+            events.APPEAL_OPENED,
+            review,
+            appeal=appeal.pk,
+            dimension=dimension_key,
+            rating=current,
+            reason=appeal.reason,
         )
     return appeal
 
@@ -532,54 +556,53 @@ def appeal_create(*, actor: User, review: Review, dimension_key: str, reason: st
 def appeal_resolve(
     *, actor: User, appeal: Appeal, outcome: str, resolution: str, new_rating: int | None = None
 ) -> Appeal:
-    """HR upholds the rating or changes it, with a rationale."""
-    if not is_hr(actor):
-        raise Forbidden("Only HR can resolve appeals.")
+    """HR upholds the rating or changes it, with a rationale. A change goes through the
+    review services: the review's version moves on and its score is snapshotted."""
     with transaction.atomic():
-        appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
-        if appeal.status != Appeal.Status.OPEN:
-            raise Conflict("This appeal is already resolved.")
-        review = with_detail(Review.objects.select_for_update(of=("self",))).get(
-            pk=appeal.review_id
-        )
-        scale = review.cycle.rubric_version.scale
-        errors: dict[str, list[str]] = {}
-        if outcome not in (Appeal.Status.UPHELD, Appeal.Status.CHANGED):
-            errors["outcome"] = ["must be upheld or changed"]
-        if len(resolution.split()) < MIN_RATIONALE_WORDS:
-            errors["resolution"] = ["give at least a sentence of rationale"]
-        if outcome == Appeal.Status.CHANGED and (
-            new_rating is None or not scale.min_rating <= new_rating <= scale.max_rating
-        ):
-            errors["new_rating"] = [f"give the new rating, {scale.min_rating}–{scale.max_rating}"]
-        if errors:
+        appeal = Appeal.objects.select_for_update().select_related("review").get(pk=appeal.pk)
+        if outcome not in Appeal.OUTCOMES:
             raise ValidationFailed(
-                "; ".join(f"{k}: {v[0]}" for k, v in errors.items()), errors=errors
+                "outcome: must be upheld or changed", errors={"outcome": ["upheld or changed"]}
             )
-        appeal.status = outcome
+        step = "change" if outcome == Appeal.Status.CHANGED else "uphold"
+        workflow.require(appeal, step, actor)
+        errors: dict[str, list[str]] = {}
+        if not _is_sentence(resolution):
+            errors["resolution"] = ["give at least a sentence of rationale"]
+        if outcome == Appeal.Status.CHANGED:
+            if new_rating is None:
+                errors["new_rating"] = ["give the new rating"]
+            elif new_rating == appeal.before:
+                errors["new_rating"] = [
+                    f"is the current rating ({new_rating}); to keep it, uphold the appeal"
+                ]
+        if errors:
+            raise ValidationFailed.from_errors(errors)
+        if outcome == Appeal.Status.CHANGED:
+            assert new_rating is not None
+            reviews.rating_change_on_appeal(
+                actor=actor,
+                review=appeal.review,
+                dimension_key=appeal.dimension_key,
+                rating=new_rating,
+                appeal=appeal.pk,
+                reason=resolution.strip(),
+            )
+        getattr(appeal, step)()
         appeal.resolution = resolution.strip()
         appeal.resolved_by = actor
         appeal.resolved_at = timezone.now()
         appeal.after = new_rating if outcome == Appeal.Status.CHANGED else appeal.before
         appeal.save()
-        if outcome == Appeal.Status.CHANGED:
-            DimensionRating.objects.filter(
-                review=review, dimension_key=appeal.dimension_key
-            ).update(manager_rating=new_rating)
-            review = with_detail(Review.objects.all()).get(pk=review.pk)
-            snapshot_score(review, ScoreSnapshot.Reason.APPEAL)
-            readcache.bump()
-        audit.record(
-            actor=actor,
-            action=events.APPEAL_RESOLVED,
-            target=review,
-            payload={
-                "appeal": appeal.pk,
-                "dimension": appeal.dimension_key,
-                "outcome": outcome,
-                "before": appeal.before,
-                "after": appeal.after,
-                "resolution": appeal.resolution,
-            },
+        _record(
+            actor,
+            events.APPEAL_RESOLVED,
+            appeal.review,
+            appeal=appeal.pk,
+            dimension=appeal.dimension_key,
+            outcome=outcome,
+            before=appeal.before,
+            after=appeal.after,
+            resolution=appeal.resolution,
         )
     return appeal

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.session_detail, name="detail"),
     path("<int:pk>/adjust/", views.adjustment_make, name="adjust"),
     path("<int:pk>/prereads/", views.preread_add, name="preread"),
+    path("<int:pk>/add-reviews/", views.reviews_add, name="add-reviews"),
     *(
         path(f"<int:pk>/{action}/", views.session_transition, {"action": action}, name=action)
         for action in views.TRANSITIONS

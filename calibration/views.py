@@ -20,8 +20,9 @@ from calibration import analytics, selectors, services
 from calibration.charts import PHASE_LABELS, completion_chart, distribution_chart, skew_chart
 from calibration.forms import AdjustmentForm, PreReadForm
 from calibration.health import cycle_health
-from calibration.models import Appeal, CalibrationSession
-from calibration.permissions import can_adjust, is_facilitator, participant_role
+from calibration.models import Appeal, CalibrationSession, Participant
+from calibration.selectors import waiting_reviews
+from core import workflow
 from core.actors import acting_user
 from core.errors import DomainError, StaleVersion
 from core.forms import add_service_errors
@@ -70,10 +71,11 @@ def _session_page(
     dimensions = list(version.dimensions.all())
     scale = version.scale
     user = request.user
-    facilitator = is_facilitator(user, session)
-    role = participant_role(user, session)
-    editable = session.status == Status.OPEN and can_adjust(user, session)
-    on_board = session.status != Status.SCHEDULED
+    facilitator = session.is_facilitator(user)
+    role = session.participant_role(user)
+    actions = workflow.allowed_actions(session, user)
+    editable = "adjust" in actions
+    on_board = session.opened_at is not None
     distribution = analytics.distribution(
         rows, scale_min=scale.min_rating, scale_max=scale.max_rating, guidance=session.guidance
     )
@@ -99,9 +101,7 @@ def _session_page(
         # in, so the service's sentence goes to the top of the page.
         for error in adjust_form.non_field_errors() or ["This review is not on the board."]:
             messages.error(request, str(error))
-    can_preread = session.status in (Status.SCHEDULED, Status.OPEN) and (
-        facilitator or role is not None
-    )
+    can_preread = "add_preread" in actions
     if can_preread and preread_form is None:
         preread_form = PreReadForm(reviews=[(r["review"], r["engineer"]) for r in rows])
     context = {
@@ -110,7 +110,17 @@ def _session_page(
         "dimensions": dimensions,
         "scale": scale,
         "is_facilitator": facilitator,
-        "role": role,
+        "your_role": _your_role(session, user, facilitator, role, editable),
+        "actions": actions,
+        "allowed_now": workflow.now_sentence(session),
+        "status_notice": _status_notice(session, editable),
+        "waiting": list(waiting_reviews(session).select_related("engineer__user", "team"))
+        if on_board and session.closed_at is None
+        else [],
+        "not_calibrated": [
+            {**entry, "state_label": Review.State(entry["state"]).label}
+            for entry in session.summary.get("not_calibrated", [])
+        ],
         "editable": editable,
         "on_board": on_board,
         # Engineer, team and level, manager, the dimensions, overall, composite, [before],
@@ -132,6 +142,48 @@ def _session_page(
         "preread_form": preread_form if can_preread else None,
     }
     return render(request, "calibration/session.html", context, status=status)
+
+
+STATUS_NOTICES = {
+    Status.SCHEDULED: (
+        "Scheduled: this is a read-only preview of the reviews in scope with their current "
+        "ratings. When the facilitator opens the session, the reviews with a submitted manager "
+        "review go on the board and ratings can change there."
+    ),
+    Status.LOCKED: "Locked: no rating can change until the facilitator unlocks the session.",
+}
+
+
+def _status_notice(session: CalibrationSession, editable: bool) -> str:
+    if session.status == Status.CLOSED:
+        summary = session.summary
+        text = (
+            "Closed: the calibrated ratings were written back to the reviews. "
+            f"{summary.get('changed', 0)} of {summary.get('reviews', 0)} reviews changed."
+        )
+        if summary.get("mean_before"):
+            text += (
+                f" Mean composite {summary['mean_before']} before, "
+                f"{summary['mean_after']} after (advisory)."
+            )
+        return text
+    if session.status == Status.OPEN and not editable:
+        return "Open: you see the board read-only."
+    return STATUS_NOTICES.get(session.status, "")
+
+
+def _your_role(
+    session: CalibrationSession, user: Any, facilitator: bool, role: str | None, editable: bool
+) -> str:
+    if facilitator:
+        return "facilitator: you open, lock and close the session and can change ratings"
+    if role == Participant.Role.MANAGER:
+        if session.can_adjust(user):
+            return "participating manager: you can change ratings while the session is open"
+        return "participating manager: no report of yours is in scope, so you read along"
+    if role == Participant.Role.OBSERVER:
+        return "observer: read-only"
+    return "HR: read-only"
 
 
 def _cells(row: dict[str, Any], dimensions: list[Dimension]) -> list[dict[str, Any]]:
@@ -289,6 +341,19 @@ def preread_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _or_dash(value: int | None) -> str:
     return "—" if value is None else str(value)
+
+
+@login_required
+@require_POST
+def reviews_add(request: HttpRequest, pk: int) -> HttpResponse:
+    session = selectors.get_session_for_user(request.user, pk)
+    try:
+        entries = services.session_add_reviews(actor=acting_user(request), session=session)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{len(entries)} review(s) joined the board.")
+    return redirect("calibration:detail", pk=session.pk)
 
 
 TRANSITIONS: dict[str, tuple[Any, str]] = {

@@ -7,6 +7,7 @@ can act on plus per-field details for validation problems.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -35,6 +36,11 @@ class DomainError(Exception):
 
 class ValidationFailed(DomainError):
     """Input that breaks a rule; `errors` maps a field or path to its messages."""
+
+    @classmethod
+    def from_errors(cls, errors: dict[str, list[str]], intro: str = "") -> ValidationFailed:
+        """One error for every problem found, its sentence naming each (`path: message`)."""
+        return cls(f"{intro}{validation_message(errors)}", errors=errors)
 
 
 class Conflict(DomainError):
@@ -80,7 +86,7 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "non_field_errors": [str(detail)]}
 
 
-def validation_message(errors: dict[str, list[str]]) -> str:
+def validation_message(errors: Mapping[str, list[str]]) -> str:
     parts = [f"{path}: {messages[0]}" for path, messages in errors.items() if messages]
     if not parts:
         return "The request is invalid."

@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 
 from calibration import services as calibration
 from people.models import Engineer, Team
+from promotions import services as promotions
+from promotions.selectors import candidate_evidence
 from reviews import services
 from reviews.models import Review, ReviewCycle
 from reviews.team_metrics import team_metrics_import
@@ -225,10 +227,13 @@ def _calibrate(cycle: ReviewCycle, name: str, *, teams: list[Team], close: bool)
         )
         key, step, why = ADJUSTMENT_REASONS[i % len(ADJUSTMENT_REASONS)]
         current = entry.ratings.get(key, 3)
-        target = min(5, max(1, current + step))
-        evidence = [
-            e.pk for e in review.evidence.filter(withdrawn_at__isnull=True) if key in e.dimensions
-        ][:1]
+        evidence = [e.pk for e in review.evidence.active() if key in e.dimensions][:1]
+        if not evidence or current + step > 5:
+            step = -1  # raising needs evidence tagged to the dimension; lowering may rest on
+            # a documented counterexample
+        target = current + step
+        if target < 1:
+            continue
         calibration.adjustment_make(
             actor=facilitator if i % 2 else manager,
             session=session,
@@ -237,7 +242,9 @@ def _calibrate(cycle: ReviewCycle, name: str, *, teams: list[Team], close: bool)
             rating=target,
             rationale=why,
             evidence_ids=evidence,
-            counterexample="" if evidence else "Discussed in session: see the incident tracker.",
+            counterexample=""
+            if evidence
+            else "Two missed handovers were discussed in session; see the incident tracker.",
         )
     if close:
         calibration.session_close(actor=facilitator, session=session)
@@ -289,7 +296,6 @@ PROMOTION_NARRATIVES = {
 
 def _promotions(cycle: ReviewCycle, hr: Any) -> None:
     """Four cases in different states, each built from evidence of both cycles."""
-    from promotions import services as promotions
 
     user_model = get_user_model()
     committee = [user_model.objects.get(username=u) for u in ("facilitator", "hr2")]
@@ -309,7 +315,7 @@ def _promotions(cycle: ReviewCycle, hr: Any) -> None:
             target_level=target,
             summary=f"{engineer.user.first_name} works at **{target}** on scope and reliability.",
         )
-        ids = list(promotions.candidate_evidence(case).values_list("pk", flat=True))
+        ids = list(candidate_evidence(case).values_list("pk", flat=True))
         for i, (axis, text) in enumerate(PROMOTION_NARRATIVES.items()):
             if n == 0 and axis == "consistency":
                 break  # the first case is still being written

@@ -12,10 +12,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from calibration.selectors import get_session_for_user
+from core import workflow
 from core.actors import acting_user
-from core.api import is_uuid, users_named, valid_input
-from core.roles import is_hr
+from core.api import users_named, valid_input
 from people.selectors import get_engineer_for_user
+from promotions import selectors
 from promotions import services as promotions
 from promotions.models import ExportJob, PromotionCase, ReadinessAxis
 from reviews.selectors import get_cycle_for_user
@@ -38,6 +39,8 @@ class CaseSerializer(serializers.ModelSerializer):
     nominated_by = serializers.CharField(source="nominated_by.get_username")
     axes = AxisSerializer(many=True)
     problems = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+    committee = serializers.SerializerMethodField()
 
     class Meta:
         model = PromotionCase
@@ -48,6 +51,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "current_level",
             "target_level",
             "nominated_by",
+            "committee",
             "status",
             "summary",
             "summary_html",
@@ -58,14 +62,22 @@ class CaseSerializer(serializers.ModelSerializer):
             "submitted_at",
             "decided_at",
             "problems",
+            "allowed_actions",
         ]
 
+    def get_committee(self, case: PromotionCase) -> list[str]:
+        return sorted(member.get_username() for member in case.committee.all())
+
     def get_problems(self, case: PromotionCase) -> dict[str, list[str]]:
-        return (
-            promotions.submission_problems(case)
-            if case.status == PromotionCase.Status.DRAFT
-            else {}
-        )
+        """What the case still lacks before it can be submitted (empty once submitted)."""
+        if not workflow.can(case, "submit", case.nominated_by):
+            return {}
+        return promotions.submission_problems(case)
+
+    def get_allowed_actions(self, case: PromotionCase) -> list[str]:
+        """What the requesting user may do to the case now."""
+        request = self.context.get("request")
+        return workflow.allowed_actions(case, request.user) if request is not None else []
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -119,14 +131,18 @@ class DecideInput(serializers.Serializer):
 
 
 def _case_response(request: Request, case: PromotionCase, code: int = 200) -> Response:
-    case = promotions.get_case_for_user(request.user, case.pk)
-    return Response(CaseSerializer(case).data, status=code)
+    case = selectors.get_case_for_user(request.user, case.pk)
+    return Response(CaseSerializer(case, context={"request": request}).data, status=code)
 
 
 class CaseListView(APIView):
     @extend_schema(responses=CaseSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(CaseSerializer(promotions.cases_for_user(request.user), many=True).data)
+        return Response(
+            CaseSerializer(
+                selectors.cases_for_user(request.user), many=True, context={"request": request}
+            ).data
+        )
 
     @extend_schema(request=NominateInput, responses={201: CaseSerializer})
     def post(self, request: Request) -> Response:
@@ -146,12 +162,12 @@ class CaseListView(APIView):
 class CaseDetailView(APIView):
     @extend_schema(responses=CaseSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return _case_response(request, promotions.get_case_for_user(request.user, pk))
+        return _case_response(request, selectors.get_case_for_user(request.user, pk))
 
     @extend_schema(request=CaseUpdateInput, responses=CaseSerializer)
     def patch(self, request: Request, pk: int) -> Response:
         data = valid_input(CaseUpdateInput, request)
-        case = promotions.get_case_for_user(request.user, pk)
+        case = selectors.get_case_for_user(request.user, pk)
         case = promotions.case_update(
             actor=acting_user(request), case=case, summary=data.get("summary")
         )
@@ -162,7 +178,7 @@ class AxisView(APIView):
     @extend_schema(request=AxisInput, responses=CaseSerializer)
     def put(self, request: Request, pk: int, axis: str) -> Response:
         data = valid_input(AxisInput, request)
-        case = promotions.get_case_for_user(request.user, pk)
+        case = selectors.get_case_for_user(request.user, pk)
         case = promotions.case_update(
             actor=acting_user(request),
             case=case,
@@ -178,7 +194,7 @@ class CaseSubmitView(APIView):
     @extend_schema(request=SubmitInput, responses=CaseSerializer)
     def post(self, request: Request, pk: int) -> Response:
         data = valid_input(SubmitInput, request)
-        case = promotions.get_case_for_user(request.user, pk)
+        case = selectors.get_case_for_user(request.user, pk)
         committee = users_named(data["committee"], "committee")
         return _case_response(
             request,
@@ -190,7 +206,7 @@ class CaseDecideView(APIView):
     @extend_schema(request=DecideInput, responses=CaseSerializer)
     def post(self, request: Request, pk: int) -> Response:
         data = valid_input(DecideInput, request)
-        case = promotions.get_case_for_user(request.user, pk)
+        case = selectors.get_case_for_user(request.user, pk)
         return _case_response(
             request,
             promotions.case_decide(
@@ -205,14 +221,14 @@ class CaseDecideView(APIView):
 class CaseShareView(APIView):
     @extend_schema(request=None, responses=CaseSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        case = promotions.get_case_for_user(request.user, pk)
+        case = selectors.get_case_for_user(request.user, pk)
         return _case_response(request, promotions.case_share(actor=acting_user(request), case=case))
 
 
 class PacketExportView(APIView):
     @extend_schema(request=None, responses={202: JobSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        case = promotions.get_case_for_user(request.user, pk)
+        case = selectors.get_case_for_user(request.user, pk)
         job = promotions.export_request(actor=acting_user(request), case=case)
         job.refresh_from_db()
         body = {**JobSerializer(job).data, "status_url": f"/api/exports/{job.id}/"}
@@ -221,27 +237,16 @@ class PacketExportView(APIView):
         )
 
 
-def _job_for_user(user: Any, job_id: str) -> ExportJob:
-    job = (
-        ExportJob.objects.filter(pk=job_id).select_related("case").first()
-        if is_uuid(job_id)
-        else None
-    )
-    if job is None or not (is_hr(user) or job.requested_by_id == user.pk):
-        raise Http404("No such export.")
-    return job
-
-
 class ExportStatusView(APIView):
     @extend_schema(responses=JobSerializer)
     def get(self, request: Request, job_id: str) -> Response:
-        return Response(JobSerializer(_job_for_user(request.user, job_id)).data)
+        return Response(JobSerializer(selectors.get_job_for_user(request.user, job_id)).data)
 
 
 class ExportArchiveView(APIView):
     @extend_schema(responses={(200, "application/zip"): bytes})
     def get(self, request: Request, job_id: str) -> FileResponse:
-        job = _job_for_user(request.user, job_id)
+        job = selectors.get_job_for_user(request.user, job_id)
         if job.status != ExportJob.Status.DONE or not job.archive:
             raise Http404("The export is not ready.")
         return FileResponse(
@@ -255,8 +260,8 @@ class ExportArchiveView(APIView):
 class PacketDownloadView(APIView):
     @extend_schema(responses={(200, "application/pdf"): bytes})
     def get(self, request: Request, pk: int) -> HttpResponse | FileResponse:
-        case = promotions.get_case_for_user(request.user, pk)
-        if not promotions.can_download_packet(request.user, case):
+        case = selectors.get_case_for_user(request.user, pk)
+        if not case.may_read_packet(request.user):
             raise Http404("No such packet.")
         packet = case.packets.order_by("-created_at").first()
         if packet is None:

@@ -8,13 +8,32 @@ models moved here without copying a row.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django_fsm import FSMField, transition
 
 from calibration.models import CalibrationSession
+from core.roles import is_hr
+from core.workflow import step
 from reviews.models import Evidence, ReviewCycle
+
+
+def _nominator(case: Any, user: Any) -> bool:
+    return case.is_nominator(user)
+
+
+def _decider(case: Any, user: Any) -> bool:
+    return case.may_decide(user)
+
+
+def _sharer(case: Any, user: Any) -> bool:
+    return case.is_nominator(user) or is_hr(user)
+
+
+def _reader(case: Any, user: Any) -> bool:
+    return case.may_read_packet(user)
 
 
 class PromotionCase(models.Model):
@@ -64,12 +83,88 @@ class PromotionCase(models.Model):
     def __str__(self) -> str:
         return f"{self.engineer}: {self.current_level} → {self.target_level}"
 
-    @transition(field=status, source=Status.DRAFT, target=Status.SUBMITTED)
+    # ---- who (instance questions; the committee comes prefetched) ---------------------------
+
+    def is_nominator(self, user: Any) -> bool:
+        return bool(self.nominated_by_id == getattr(user, "pk", None))
+
+    def is_about(self, user: Any) -> bool:
+        return bool(self.engineer.user_id == getattr(user, "pk", None))
+
+    def on_committee(self, user: Any) -> bool:
+        return any(member.pk == getattr(user, "pk", None) for member in self.committee.all())
+
+    def may_decide(self, user: Any) -> bool:
+        """The committee (or HR) decides; never the engineer or the nominating manager."""
+        if self.is_about(user) or self.is_nominator(user):
+            return False
+        return is_hr(user) or self.on_committee(user)
+
+    def may_read_packet(self, user: Any) -> bool:
+        if is_hr(user) or self.is_nominator(user) or self.on_committee(user):
+            return True
+        return self.is_about(user) and (
+            self.status == self.Status.DECIDED or self.shared_with_engineer
+        )
+
+    # ---- the case machine (core.workflow asks it) -------------------------------------------
+
+    def state_sentence(self) -> str:
+        return f"the case is {self.get_status_display().lower()}"
+
+    def idle_sentence(self) -> str:
+        return "nothing: the case is decided"
+
+    @transition(
+        field=status,
+        source=Status.DRAFT,
+        target=None,
+        permission=_nominator,
+        custom=step("edit the case", "the nominating manager"),
+    )
+    def edit(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=Status.DRAFT,
+        target=Status.SUBMITTED,
+        permission=_nominator,
+        custom=step("submit the case to a committee", "the nominating manager"),
+    )
     def submit(self) -> None:
         pass
 
-    @transition(field=status, source=Status.SUBMITTED, target=Status.DECIDED)
+    @transition(
+        field=status,
+        source=Status.SUBMITTED,
+        target=Status.DECIDED,
+        permission=_decider,
+        custom=step("decide the case", "the committee or HR"),
+    )
     def decide(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[Status.DRAFT, Status.SUBMITTED, Status.DECIDED],
+        target=None,
+        permission=_sharer,
+        custom=step(
+            "share the packet with the engineer", "the nominating manager or HR", hidden=True
+        ),
+    )
+    def share(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[Status.DRAFT, Status.SUBMITTED, Status.DECIDED],
+        target=None,
+        permission=_reader,
+        custom=step("export the packet", "its readers", hidden=True),
+    )
+    def export(self) -> None:
         pass
 
 
@@ -140,7 +235,7 @@ class ExportJob(models.Model):
     session = models.ForeignKey(
         CalibrationSession, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    status = FSMField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     message = models.TextField(blank=True)
     total = models.PositiveIntegerField(default=1)
     done = models.PositiveIntegerField(default=0)
@@ -160,3 +255,38 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"export {self.id} ({self.status})"
+
+    def state_sentence(self) -> str:
+        return f"the export is {self.get_status_display().lower()}"
+
+    def idle_sentence(self) -> str:
+        return "nothing: the export has finished"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RENDERING)
+
+    # Workers move an export on; a redelivered task starts (renders) again.
+    @transition(
+        field=status,
+        source=[Status.QUEUED, Status.RENDERING],
+        target=Status.RENDERING,
+        custom=step("start rendering", "a worker"),
+    )
+    def start(self) -> None:
+        pass
+
+    @transition(
+        field=status, source=Status.RENDERING, target=Status.DONE, custom=step("finish", "a worker")
+    )
+    def finish(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[Status.QUEUED, Status.RENDERING],
+        target=Status.FAILED,
+        custom=step("fail", "a worker"),
+    )
+    def fail(self) -> None:
+        pass

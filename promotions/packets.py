@@ -32,8 +32,7 @@ from django.utils.safestring import mark_safe
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from audit.models import AuditEvent
-from calibration.selectors import calibration_history
+from calibration.selectors import calibration_history, history_entry
 from promotions.models import PromotionCase, ReadinessAxis
 from reviews.charts import contributions_chart
 from reviews.models import Evidence, Review, ScoreSnapshot
@@ -359,52 +358,12 @@ def _criteria_section(
     return rows, unmapped
 
 
-def _history_entry(event: AuditEvent, names: dict[str, str]) -> dict[str, Any]:
-    payload = event.payload or {}
-    dimension = str(payload.get("dimension") or "")
-    label = "Overall rating" if dimension == "overall" else names.get(dimension, dimension)
-    before = payload.get("before")
-    before_text = "—" if before is None else str(before)
-    evidence = [
-        {"title": e.get("title") or e.get("url"), "url": e.get("url")}
-        for e in payload.get("evidence", [])
-        if e.get("url")
-    ]
-    if event.action == "calibration.adjustment.made":
-        what = f"{label}: {before_text} → {payload.get('after')}"
-        where = payload.get("session_name", "")
-        why = payload.get("rationale", "")
-    elif event.action == "reviews.appeal.opened":
-        what = f"Appeal opened on {label} (rating {payload.get('rating', '—')})"
-        where = "Appeal"
-        why = payload.get("reason", "")
-    elif event.action == "reviews.appeal.resolved":
-        outcome = payload.get("outcome", "")
-        change = "kept" if outcome == "upheld" else f"{before_text} → {payload.get('after')}"
-        what = f"Appeal resolved on {label}: {change}"
-        where = "Appeal"
-        why = payload.get("resolution", "")
-    else:
-        what = event.action.replace(".", " ").replace("_", " ")
-        where = payload.get("session_name", "")
-        why = payload.get("rationale", "")
-    return {
-        "at": event.created_at,
-        "who": _person(event.actor) if event.actor_id else (event.actor_repr or "system"),
-        "what": what,
-        "where": where,
-        "why": why,
-        "evidence": evidence,
-        "counterexample": payload.get("counterexample", ""),
-    }
-
-
 def _history_section(reviews: Iterable[Review], names: dict[str, str]) -> list[dict[str, Any]]:
     groups = []
     for review in reviews:
         # One query per review: an engineer has a handful of reviews, and the selector is the
         # one place that decides which audit events count as calibration history.
-        events = [_history_entry(e, names) for e in calibration_history(review)]
+        events = [history_entry(e, names) for e in calibration_history(review)]
         groups.append(
             {"cycle": review.cycle.name, "state": review.get_state_display(), "events": events}
         )

@@ -13,15 +13,20 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from core import workflow
 from core.actors import acting_user
 from core.errors import DomainError
 from core.forms import add_service_errors
-from core.roles import is_hr
+from core.roles import Role
 from people.models import Engineer
 from people.selectors import engineers_for_user
+from promotions import selectors
 from promotions import services as promotions
-from promotions.models import ExportJob, PromotionCase, ReadinessAxis
+from promotions.models import PromotionCase, ReadinessAxis
 from reviews.models import ReviewCycle
+
+# Who may sit on a committee (promotions.permissions.can_sit_on_committee), as group names.
+COMMITTEE_ROLES = [Role.HR, Role.FACILITATOR, Role.MANAGER]
 
 
 class NominateForm(forms.Form):
@@ -58,7 +63,7 @@ class AxisForm(forms.Form):
 def _evidence_choices(case: PromotionCase) -> list[tuple[str, str]]:
     return [
         (str(e.pk), f"{e.title} · {e.get_kind_display()} · {e.review.cycle.name}")
-        for e in promotions.candidate_evidence(case)
+        for e in selectors.candidate_evidence(case)
     ]
 
 
@@ -80,11 +85,12 @@ def _case_page(
         axes.append((axis, form))
     user_model = get_user_model()
     committee_choices = (
-        user_model.objects.filter(groups__name__in=["hr", "facilitator", "manager"])
-        .exclude(pk=case.engineer.user_id)
+        user_model.objects.filter(groups__name__in=COMMITTEE_ROLES)
+        .exclude(pk__in=[case.engineer.user_id, case.nominated_by_id])
         .distinct()
         .order_by("username")
     )
+    actions = workflow.allowed_actions(case, request.user)
     return render(
         request,
         "promotions/case.html",
@@ -92,10 +98,10 @@ def _case_page(
             "case": case,
             "axes": axes,
             "problems": promotions.submission_problems(case),
-            "is_nominator": case.nominated_by_id == request.user.pk,
-            "can_decide": case.status == PromotionCase.Status.SUBMITTED
-            and (is_hr(request.user) or any(m.pk == request.user.pk for m in case.committee.all())),
-            "can_export": promotions.can_download_packet(request.user, case),
+            "is_nominator": case.is_nominator(request.user),
+            "actions": actions,
+            "can_decide": "decide" in actions,
+            "can_export": "export" in actions,
             "packet": case.packets.order_by("-created_at").first(),
             "committee_choices": committee_choices,
             "error": forms_.get("error"),
@@ -124,7 +130,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         request,
         "promotions/list.html",
         {
-            "cases": promotions.cases_for_user(request.user),
+            "cases": selectors.cases_for_user(request.user),
             "form": form,
             "can_nominate": form.fields["engineer"].queryset.exists(),  # type: ignore[attr-defined]
         },
@@ -134,7 +140,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    case = promotions.get_case_for_user(request.user, pk)
+    case = selectors.get_case_for_user(request.user, pk)
     if request.method == "POST":
         axis = request.POST.get("axis", "")
         if axis not in ReadinessAxis.Axis.values:
@@ -160,11 +166,11 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _act(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
-    case = promotions.get_case_for_user(request.user, pk)
+    case = selectors.get_case_for_user(request.user, pk)
     try:
         action(case)
     except DomainError as exc:
-        case = promotions.get_case_for_user(request.user, pk)
+        case = selectors.get_case_for_user(request.user, pk)
         return _case_page(request, case, status=exc.status_code, error=exc.message)
     messages.success(request, done)
     return redirect("promotions:case", pk=pk)
@@ -214,7 +220,7 @@ def case_share(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def packet_export(request: HttpRequest, pk: int) -> HttpResponse:
-    case = promotions.get_case_for_user(request.user, pk)
+    case = selectors.get_case_for_user(request.user, pk)
     try:
         job = promotions.export_request(actor=acting_user(request), case=case)
     except DomainError as exc:
@@ -225,21 +231,5 @@ def packet_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def job_status(request: HttpRequest, job_id: str) -> HttpResponse:
-    job = (
-        ExportJob.objects.filter(pk=job_id).select_related("case").first()
-        if _uuid(job_id)
-        else None
-    )
-    if job is None or not (is_hr(request.user) or job.requested_by_id == request.user.pk):
-        raise Http404("No such export.")
+    job = selectors.get_job_for_user(request.user, job_id)
     return render(request, "promotions/_job.html", {"job": job, "case": job.case})
-
-
-def _uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

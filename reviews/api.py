@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import readcache
+from core import readcache, workflow
 from core.actors import acting_user
 from core.api import valid_input
 from core.errors import Forbidden, ValidationFailed
@@ -27,6 +27,7 @@ from reviews.permissions import (
     manager_ratings_visible,
 )
 from reviews.scores import score_payload
+from reviews.tasks import recompute_cycle_scores
 from rubrics.scoring import ScoringError
 
 # ---- output --------------------------------------------------------------------------------
@@ -35,6 +36,7 @@ from rubrics.scoring import ScoringError
 class CycleSerializer(serializers.ModelSerializer):
     rubric = serializers.CharField(source="rubric_version.rubric.slug")
     rubric_version = serializers.IntegerField(source="rubric_version.number")
+    allowed_actions = serializers.SerializerMethodField()
 
     class Meta:
         model = ReviewCycle
@@ -49,7 +51,13 @@ class CycleSerializer(serializers.ModelSerializer):
             "calibration_ends",
             "finalisation_ends",
             "opened_at",
+            "allowed_actions",
         ]
+
+    def get_allowed_actions(self, cycle: ReviewCycle) -> list[str]:
+        """What the requesting user may do to the cycle now (its phase machine's steps)."""
+        request = self.context.get("request")
+        return workflow.allowed_actions(cycle, request.user) if request is not None else []
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
@@ -122,6 +130,13 @@ class ReviewSerializer(serializers.ModelSerializer):
             return int(annotated)
         return sum(1 for e in review.evidence.all() if e.withdrawn_at is None)
 
+    def to_representation(self, review: Review) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(review)
+        if not can_see_manager_ratings(self.context["request"].user, review):
+            # The manager's holistic ratings are theirs until they submit, like the others.
+            data["overall_rating"] = data["growth_rating"] = None
+        return data
+
     def get_ratings(self, review: Review) -> list[dict[str, Any]]:
         show_manager = can_see_manager_ratings(self.context["request"].user, review)
         detailed = self.context.get("detailed", False)
@@ -145,12 +160,26 @@ class ReviewSerializer(serializers.ModelSerializer):
 class ReviewDetailSerializer(ReviewSerializer):
     evidence = EvidenceSerializer(many=True)
     allowed_now = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
 
     class Meta(ReviewSerializer.Meta):
-        fields = [*ReviewSerializer.Meta.fields, "evidence", "allowed_now"]
+        fields = [
+            *ReviewSerializer.Meta.fields,
+            "returned_reason",
+            "returned_at",
+            "calibration_board",
+            "evidence",
+            "allowed_now",
+            "allowed_actions",
+        ]
 
     def get_allowed_now(self, review: Review) -> str:
+        """What can happen to the review now, and who does it, in one sentence."""
         return services.allowed_now(review)
+
+    def get_allowed_actions(self, review: Review) -> list[str]:
+        """The steps the requesting user may take now (names of the review's transitions)."""
+        return workflow.allowed_actions(review, self.context["request"].user)
 
 
 class TeamMetricsSerializer(serializers.ModelSerializer):
@@ -244,7 +273,11 @@ def _detail(request: Request, review: Review, code: int = status.HTTP_200_OK) ->
 class CycleListView(APIView):
     @extend_schema(responses=CycleSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(CycleSerializer(selectors.cycles_for_user(request.user), many=True).data)
+        return Response(
+            CycleSerializer(
+                selectors.cycles_for_user(request.user), many=True, context={"request": request}
+            ).data
+        )
 
     @extend_schema(request=CycleInput, responses={201: CycleSerializer})
     def post(self, request: Request) -> Response:
@@ -261,7 +294,10 @@ class CycleListView(APIView):
                 "No such rubric version.", errors={"rubric_version": ["not found"]}
             )
         cycle = services.cycle_create(actor=acting_user(request), rubric_version=version, **data)
-        return Response(CycleSerializer(cycle).data, status=status.HTTP_201_CREATED)
+        return Response(
+            CycleSerializer(cycle, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class CycleOpenView(APIView):
@@ -269,7 +305,10 @@ class CycleOpenView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         cycle = selectors.get_cycle_for_user(request.user, pk)
         return Response(
-            CycleSerializer(services.cycle_open(actor=acting_user(request), cycle=cycle)).data
+            CycleSerializer(
+                services.cycle_open(actor=acting_user(request), cycle=cycle),
+                context={"request": request},
+            ).data
         )
 
 
@@ -278,7 +317,10 @@ class CycleAdvanceView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         cycle = selectors.get_cycle_for_user(request.user, pk)
         return Response(
-            CycleSerializer(services.cycle_advance(actor=acting_user(request), cycle=cycle)).data
+            CycleSerializer(
+                services.cycle_advance(actor=acting_user(request), cycle=cycle),
+                context={"request": request},
+            ).data
         )
 
 
@@ -294,14 +336,22 @@ class CycleAddEngineerView(APIView):
         return _detail(request, review, status.HTTP_201_CREATED)
 
 
+class CycleReopenView(APIView):
+    @extend_schema(request=ReviewReasonInput, responses=CycleSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        data = valid_input(ReviewReasonInput, request)
+        cycle = selectors.get_cycle_for_user(request.user, pk)
+        cycle = services.cycle_reopen(
+            actor=acting_user(request), cycle=cycle, reason=data["reason"]
+        )
+        return Response(CycleSerializer(cycle, context={"request": request}).data)
+
+
 class CycleRecomputeView(APIView):
     @extend_schema(request=None, responses={202: inline_serializer("Queued", fields={})})
     def post(self, request: Request, pk: int) -> Response:
-        from reviews.tasks import recompute_cycle_scores
-
         cycle = selectors.get_cycle_for_user(request.user, pk)
-        if not can_manage_cycles(request.user):
-            raise Forbidden("Only HR can recompute scores.")
+        workflow.require(cycle, "recompute", request.user)
         result = recompute_cycle_scores.delay(cycle.pk, request.user.pk)
         return Response({"task": result.id}, status=status.HTTP_202_ACCEPTED)
 
@@ -354,8 +404,8 @@ def review_list_item(
         },
         "state": row["state"],
         "version": row["version"],
-        "overall_rating": row["overall_rating"],
-        "growth_rating": row["growth_rating"],
+        "overall_rating": row["overall_rating"] if show_manager else None,
+        "growth_rating": row["growth_rating"] if show_manager else None,
         "evidence_count": row["evidence_count"],
         "ratings": [
             {

@@ -6,6 +6,7 @@ urlpatterns = [
     path("cycles/", api.CycleListView.as_view(), name="api-cycle-list"),
     path("cycles/<int:pk>/open/", api.CycleOpenView.as_view(), name="api-cycle-open"),
     path("cycles/<int:pk>/advance/", api.CycleAdvanceView.as_view(), name="api-cycle-advance"),
+    path("cycles/<int:pk>/reopen/", api.CycleReopenView.as_view(), name="api-cycle-reopen"),
     path("cycles/<int:pk>/engineers/", api.CycleAddEngineerView.as_view(), name="api-cycle-add"),
     path(
         "cycles/<int:pk>/recompute/", api.CycleRecomputeView.as_view(), name="api-cycle-recompute"

@@ -7,10 +7,20 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django_fsm import FSMField, transition
+from django_fsm import GET_STATE, FSMField, transition
 
+from core.roles import Role, has_role, is_hr, is_hr_or_system
+from core.workflow import step
 from people.models import Engineer, Team
 from reviews.evidence import MAX_URL_LENGTH, EvidenceKind
+from rubrics.scoring import ScaleSpec
+
+# The manager's growth and scope trajectory, beside the performance rating on the 9-box.
+GROWTH_SCALE = ScaleSpec(minimum=1, maximum=5)
+
+
+def _is_hr(obj: Any, user: Any) -> bool:
+    return is_hr_or_system(user)
 
 
 class ReviewCycle(models.Model):
@@ -32,12 +42,13 @@ class ReviewCycle(models.Model):
         Phase.FINALISATION,
         Phase.CLOSED,
     )
+    RUNNING: ClassVar[tuple[str, ...]] = ORDER[1:-1]
 
     name = models.CharField(max_length=120, unique=True)
     rubric_version = models.ForeignKey(
         "rubrics.RubricVersion", on_delete=models.PROTECT, related_name="cycles"
     )
-    phase = models.CharField(max_length=20, choices=Phase.choices, default=Phase.PLANNED)
+    phase = FSMField(max_length=20, choices=Phase.choices, default=Phase.PLANNED)
     self_review_ends = models.DateField()
     manager_review_ends = models.DateField()
     calibration_ends = models.DateField()
@@ -64,6 +75,11 @@ class ReviewCycle(models.Model):
         index = self.ORDER.index(self.phase)
         return self.ORDER[index + 1] if index + 1 < len(self.ORDER) else None
 
+    @property
+    def previous_phase(self) -> str | None:
+        index = self.ORDER.index(self.phase)
+        return self.ORDER[index - 1] if index > 1 else None
+
     def phase_deadline(self) -> Any:
         deadlines: dict[str, Any] = {
             self.Phase.SELF_REVIEW: self.self_review_ends,
@@ -72,6 +88,64 @@ class ReviewCycle(models.Model):
             self.Phase.FINALISATION: self.finalisation_ends,
         }
         return deadlines.get(self.phase)
+
+    # ---- the phase machine (core.workflow asks it) -------------------------------------------
+
+    def state_sentence(self) -> str:
+        return f"{self} is in '{self.get_phase_display()}'"
+
+    def idle_sentence(self) -> str:
+        return "nothing: the cycle is closed"
+
+    @transition(
+        field=phase,
+        source=Phase.PLANNED,
+        target=Phase.SELF_REVIEW,
+        permission=_is_hr,
+        custom=step("open the cycle", "HR"),
+    )
+    def open(self) -> None:
+        pass
+
+    @transition(
+        field=phase,
+        source=RUNNING,
+        target=GET_STATE(lambda cycle: cycle.next_phase, states=ORDER[2:]),
+        permission=_is_hr,
+        custom=step("move the cycle to its next phase", "HR"),
+    )
+    def advance(self) -> None:
+        pass
+
+    @transition(
+        field=phase,
+        source=ORDER[2:],
+        target=GET_STATE(lambda cycle: cycle.previous_phase, states=ORDER[1:-1]),
+        permission=_is_hr,
+        custom=step("reopen the previous phase", "HR"),
+    )
+    def reopen(self) -> None:
+        pass
+
+    @transition(
+        field=phase,
+        source=RUNNING,
+        target=None,
+        permission=_is_hr,
+        custom=step("add a late joiner", "HR", hidden=True),
+    )
+    def add_engineer(self) -> None:
+        pass
+
+    @transition(
+        field=phase,
+        source=ORDER,
+        target=None,
+        permission=_is_hr,
+        custom=step("recompute the cycle's scores", "HR", hidden=True),
+    )
+    def recompute(self) -> None:
+        pass
 
 
 class ReviewQuerySet(models.QuerySet["Review"]):
@@ -82,6 +156,49 @@ class ReviewQuerySet(models.QuerySet["Review"]):
         return self.filter(state__in=states)
 
 
+# Conditions (on the review's cycle) and permissions (who acts) of the review machine.
+def _self_review_open(review: Any) -> bool:
+    """The engineer edits during the self-review phase, and a returned self-review during
+    the manager-review phase too (the return is the manager asking for changes)."""
+    phase = review.cycle.phase
+    return phase == ReviewCycle.Phase.SELF_REVIEW or (
+        review.returned_at is not None and phase == ReviewCycle.Phase.MANAGER_REVIEW
+    )
+
+
+def _return_open(review: Any) -> bool:
+    return review.cycle.phase in (ReviewCycle.Phase.SELF_REVIEW, ReviewCycle.Phase.MANAGER_REVIEW)
+
+
+def _manager_review_open(review: Any) -> bool:
+    return review.cycle.phase == ReviewCycle.Phase.MANAGER_REVIEW
+
+
+def _calibration_open(review: Any) -> bool:
+    return review.cycle.phase in (ReviewCycle.Phase.MANAGER_REVIEW, ReviewCycle.Phase.CALIBRATION)
+
+
+def _finalisation_open(review: Any) -> bool:
+    return review.cycle.phase == ReviewCycle.Phase.FINALISATION
+
+
+def _acknowledgement_open(review: Any) -> bool:
+    return review.cycle.phase in (ReviewCycle.Phase.FINALISATION, ReviewCycle.Phase.CLOSED)
+
+
+def _is_owner(review: Any, user: Any) -> bool:
+    return review.is_owned_by(user)
+
+
+def _is_manager(review: Any, user: Any) -> bool:
+    return review.is_managed_by(user)
+
+
+def _calibrates(review: Any, user: Any) -> bool:
+    """Facilitators (and HR) run calibration; the session decides which one may act."""
+    return has_role(user, Role.FACILITATOR) or is_hr(user)
+
+
 class Review(models.Model):
     """One engineer's review in one cycle. Level and manager are copied at cycle open, so a
     later reorg does not rewrite history."""
@@ -90,9 +207,14 @@ class Review(models.Model):
         DRAFT = "draft", "Self-review in progress"
         SELF_SUBMITTED = "self_submitted", "Self-review submitted"
         MANAGER_SUBMITTED = "manager_submitted", "Manager review submitted"
+        IN_CALIBRATION = "in_calibration", "On a calibration board"
         CALIBRATED = "calibrated", "Calibrated"
         FINALIZED = "finalized", "Finalized"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
+
+    BEFORE_MANAGER: ClassVar[tuple[str, ...]] = (State.DRAFT, State.SELF_SUBMITTED)
+
+    FINAL: ClassVar[tuple[str, ...]] = (State.FINALIZED, State.ACKNOWLEDGED)
 
     cycle = models.ForeignKey(ReviewCycle, on_delete=models.PROTECT, related_name="reviews")
     engineer = models.ForeignKey(Engineer, on_delete=models.PROTECT, related_name="reviews")
@@ -107,11 +229,16 @@ class Review(models.Model):
     )
     state = FSMField(default=State.DRAFT, choices=State.choices)
     # The manager's holistic view: overall rating (on the rubric's scale) and growth/scope
-    # trajectory (1 low – 5 high), which places the engineer on the calibration 9-box.
+    # trajectory (GROWTH_SCALE), which places the engineer on the calibration 9-box.
     overall_rating = models.PositiveSmallIntegerField(null=True, blank=True)
     growth_rating = models.PositiveSmallIntegerField(null=True, blank=True)
     # Bumped on every change, for optimistic concurrency (ETag).
     version = models.PositiveIntegerField(default=1)
+    # Why the manager returned the self-review, while it waits for the engineer's changes.
+    returned_reason = models.TextField(blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    # The calibration board the review is on (its name), while it is on one.
+    calibration_board = models.CharField(max_length=200, blank=True)
     self_submitted_at = models.DateTimeField(null=True, blank=True)
     manager_submitted_at = models.DateTimeField(null=True, blank=True)
     finalized_at = models.DateTimeField(null=True, blank=True)
@@ -123,36 +250,27 @@ class Review(models.Model):
         ordering = ["cycle", "team__name", "engineer__user__last_name"]
         constraints = [
             models.UniqueConstraint(fields=["cycle", "engineer"], name="review_per_cycle"),
+            models.CheckConstraint(
+                condition=Q(state="in_calibration") | Q(calibration_board=""),
+                name="review_board_only_in_calibration",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.engineer} — {self.cycle}"
 
-    @transition(field=state, source=State.DRAFT, target=State.SELF_SUBMITTED)
-    def submit_self(self) -> None:
-        pass
+    @classmethod
+    def states_from(cls, state: str) -> list[str]:
+        """`state` and every state a review reaches after it (the states in order)."""
+        values = list(cls.State.values)
+        return values[values.index(state) :]
 
-    @transition(field=state, source=State.SELF_SUBMITTED, target=State.DRAFT)
-    def return_to_engineer(self) -> None:
-        pass
+    def is_owned_by(self, user: Any) -> bool:
+        return bool(self.engineer.user_id == getattr(user, "pk", None))
 
-    @transition(field=state, source=State.SELF_SUBMITTED, target=State.MANAGER_SUBMITTED)
-    def submit_manager(self) -> None:
-        pass
-
-    @transition(field=state, source=State.MANAGER_SUBMITTED, target=State.CALIBRATED)
-    def calibrate(self) -> None:
-        pass
-
-    @transition(
-        field=state, source=[State.MANAGER_SUBMITTED, State.CALIBRATED], target=State.FINALIZED
-    )
-    def finalize(self) -> None:
-        pass
-
-    @transition(field=state, source=State.FINALIZED, target=State.ACKNOWLEDGED)
-    def acknowledge(self) -> None:
-        pass
+    def is_managed_by(self, user: Any) -> bool:
+        """The direct manager recorded on the review: the one person who rates it."""
+        return bool(self.manager_id is not None and self.manager_id == getattr(user, "pk", None))
 
     @property
     def manager_has_submitted(self) -> bool:
@@ -160,11 +278,180 @@ class Review(models.Model):
 
     @classmethod
     def state_has_manager_submission(cls, state: str) -> bool:
-        return state not in (cls.State.DRAFT, cls.State.SELF_SUBMITTED)
+        return state not in cls.BEFORE_MANAGER
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in self.FINAL
+
+    @property
+    def self_review_in_progress(self) -> bool:
+        return self.state == self.State.DRAFT
+
+    @property
+    def withdrawal_needs_reason(self) -> bool:
+        """Once submitted, withdrawing evidence needs a reason on record."""
+        return self.state != self.State.DRAFT
+
+    # ---- the review machine (core.workflow asks it) ------------------------------------------
+
+    def state_sentence(self) -> str:
+        where = f" ({self.calibration_board})" if self.calibration_board else ""
+        return (
+            f"the review is '{self.get_state_display()}'{where} and the cycle is in "
+            f"'{self.cycle.get_phase_display()}'"
+        )
+
+    def idle_sentence(self) -> str:
+        phase = self.cycle.phase
+        if phase == ReviewCycle.Phase.PLANNED:
+            return "nothing until the self-review phase opens"
+        if self.state == self.State.DRAFT:
+            return "nothing: the self-review was not submitted in time; HR can reopen its phase"
+        if self.state == self.State.SELF_SUBMITTED:
+            return "nothing: the manager review was not submitted in time; HR can reopen its phase"
+        if self.state in (self.State.MANAGER_SUBMITTED, self.State.CALIBRATED):
+            return "HR finalises the review in the finalisation phase"
+        return "nothing: the review is closed"
+
+    @transition(
+        field=state,
+        source=State.DRAFT,
+        target=None,
+        conditions=[_self_review_open],
+        permission=_is_owner,
+        custom=step("add evidence and rate", "the engineer"),
+    )
+    def edit_self_review(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.DRAFT,
+        target=State.SELF_SUBMITTED,
+        conditions=[_self_review_open],
+        permission=_is_owner,
+        custom=step("submit the self-review", "the engineer"),
+    )
+    def submit_self(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.SELF_SUBMITTED,
+        target=State.DRAFT,
+        conditions=[_return_open],
+        permission=_is_manager,
+        custom=step("return the self-review", "the manager"),
+    )
+    def return_to_engineer(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.SELF_SUBMITTED,
+        target=None,
+        conditions=[_manager_review_open],
+        permission=_is_manager,
+        custom=step("rate", "the manager"),
+    )
+    def rate(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.SELF_SUBMITTED,
+        target=State.MANAGER_SUBMITTED,
+        conditions=[_manager_review_open],
+        permission=_is_manager,
+        custom=step("submit the manager review", "the manager"),
+    )
+    def submit_manager(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.MANAGER_SUBMITTED,
+        target=State.IN_CALIBRATION,
+        conditions=[_calibration_open],
+        permission=_calibrates,
+        custom=step("put the review on a calibration board", "a facilitator"),
+    )
+    def start_calibration(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.IN_CALIBRATION,
+        target=State.CALIBRATED,
+        permission=_calibrates,
+        custom=step("close its calibration session", "the facilitator"),
+    )
+    def calibrate(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[State.MANAGER_SUBMITTED, State.CALIBRATED],
+        target=State.FINALIZED,
+        conditions=[_finalisation_open],
+        permission=_is_hr,
+        custom=step("finalise the review", "HR"),
+    )
+    def finalize(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.FINALIZED,
+        target=State.ACKNOWLEDGED,
+        conditions=[_acknowledgement_open],
+        permission=_is_owner,
+        custom=step("acknowledge the review", "the engineer"),
+    )
+    def acknowledge(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=FINAL,
+        target=None,
+        permission=_is_owner,
+        custom=step("appeal a rating", "the engineer"),
+    )
+    def appeal(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=FINAL,
+        target=None,
+        permission=_is_hr,
+        custom=step("change a rating on appeal", "HR", hidden=True),
+    )
+    def change_on_appeal(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[
+            State.DRAFT,
+            State.SELF_SUBMITTED,
+            State.MANAGER_SUBMITTED,
+            State.IN_CALIBRATION,
+            State.CALIBRATED,
+        ],
+        target=None,
+        permission=_is_owner,
+        custom=step("withdraw evidence", "the engineer", hidden=True),
+    )
+    def withdraw_evidence(self) -> None:
+        pass
 
 
 class EvidenceQuerySet(models.QuerySet["Evidence"]):
     def active(self) -> EvidenceQuerySet:
+        """Evidence that counts: never deleted, but a withdrawn item no longer supports."""
         return self.filter(withdrawn_at__isnull=True)
 
 
@@ -200,6 +487,10 @@ class Evidence(models.Model):
     @property
     def is_withdrawn(self) -> bool:
         return self.withdrawn_at is not None
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None
 
 
 class DimensionRating(models.Model):

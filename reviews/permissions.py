@@ -1,8 +1,9 @@
-"""Who may see and act on engineers and their reviews — the one rule each, used everywhere.
+"""Who may see reviews — the one rule, used by every list, page and API.
 
-Engineers see themselves; managers their direct reports and, read-only, their skip-levels;
-HR everyone; anyone else nothing. For reviews, "manager" is the manager recorded on the
-review when the cycle opened, so a later reorg does not move old reviews.
+Engineers see their own; managers their direct reports' and, read-only, their skip-levels';
+HR everyone's; anyone else nothing. "Manager" is the manager recorded on the review when the
+cycle opened, so a later reorg does not move old reviews. Who may act on a review is declared
+with its state machine (reviews.models.Review).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from core.roles import is_hr
+from core.roles import is_hr, is_hr_or_system
 from reviews.models import Review
 
 
@@ -21,15 +22,6 @@ def visible_reviews_filter(user: Any) -> Q:
     if is_hr(user):
         return Q()
     return Q(engineer__user=user) | Q(manager=user) | Q(manager__engineer__manager=user)
-
-
-def is_review_owner(user: Any, review: Any) -> bool:
-    return bool(review.engineer.user_id == getattr(user, "pk", None))
-
-
-def is_review_manager(user: Any, review: Any) -> bool:
-    """The direct manager recorded on the review: the one person who rates it."""
-    return bool(review.manager_id is not None and review.manager_id == getattr(user, "pk", None))
 
 
 def can_see_manager_ratings(user: Any, review: Any) -> bool:
@@ -44,4 +36,4 @@ def manager_ratings_visible(user: Any, engineer_user_id: int, state: str) -> boo
 
 
 def can_manage_cycles(user: Any) -> bool:
-    return is_hr(user)
+    return is_hr_or_system(user)

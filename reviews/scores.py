@@ -45,14 +45,20 @@ def score_payload(
     """The breakdown as the API and the score page show it.
 
     The composite is built from the manager's ratings once the viewer may see them; before
-    that, from the engineer's own ratings, labelled as a self-assessment.
+    that, from the engineer's own ratings, labelled as a self-assessment. A what-if changes
+    only the ratings it names (null: "not rated") and keeps every other current rating, so
+    an unrated dimension stays unrated and its gate cannot apply.
     """
-    if what_if is not None:
-        basis, ratings = "what_if", dict(what_if)
-    elif can_see_manager_ratings(viewer, review) and manager_ratings(review):
+    if can_see_manager_ratings(viewer, review) and manager_ratings(review):
         basis, ratings = "manager", manager_ratings(review)
     else:
         basis, ratings = "self", self_ratings(review)
+    changed: list[str] = []
+    if what_if is not None:
+        merged: dict[str, Any] = {**ratings, **what_if}
+        changed = [key for key, value in what_if.items() if ratings.get(key) != value]
+        basis = "what_if"
+        ratings = {key: value for key, value in merged.items() if value is not None}
     breakdown = score(review, ratings).as_dict()
 
     version = version_data(review.cycle.rubric_version)
@@ -69,6 +75,7 @@ def score_payload(
     breakdown.update(
         review=review.pk,
         basis=basis,
+        changed=changed,
         level=review.level_code,
         rubric=version.rubric,
         explanation=(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
 
 from core.roles import is_hr
@@ -60,7 +64,8 @@ REVIEW_LIST_ORDER = ("cycle_id", "team__name", "engineer__user__last_name", "pk"
 def _active_evidence_count() -> QuerySet[Evidence, dict[str, Any]]:
     """A review's active evidence items, counted as a correlated subquery."""
     return (
-        Evidence.objects.filter(review=OuterRef("pk"), withdrawn_at__isnull=True)
+        Evidence.objects.active()
+        .filter(review=OuterRef("pk"))
         .order_by()
         .values("review")
         .annotate(n=Count("pk"))
@@ -201,14 +206,49 @@ def ratings_by_key(review: Review) -> dict[str, DimensionRating]:
     return {r.dimension_key: r for r in review.ratings.all()}
 
 
-def evidence_counts(review: Review) -> dict[str, int]:
-    """Active evidence items tagged to each dimension key."""
+def tally(tag_lists: Iterable[Iterable[str]]) -> dict[str, int]:
+    """How many evidence items are tagged to each dimension key."""
     counts: dict[str, int] = {}
-    for item in review.evidence.all():
-        if item.withdrawn_at is None:
-            for key in item.dimensions:
-                counts[key] = counts.get(key, 0) + 1
+    for tags in tag_lists:
+        for key in tags:
+            counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+def evidence_counts(review: Review) -> dict[str, int]:
+    """A loaded review's active evidence items tagged to each dimension key."""
+    return tally(item.dimensions for item in review.evidence.all() if item.is_active)
+
+
+@dataclass
+class EvidenceTally:
+    """A review's active evidence: how many items, and how many tagged to each dimension."""
+
+    count: int = 0
+    by_dimension: dict[str, int] = field(default_factory=dict)
+
+
+def evidence_tallies(review_ids: Any) -> dict[int, EvidenceTally]:
+    """`evidence_counts` for many reviews (ids, or a subquery of them) in one query.
+
+    The tag lists arrive as JSON text and are decoded once per distinct list: a big board
+    repeats a handful of combinations thousands of times."""
+    tallies: dict[int, EvidenceTally] = defaultdict(EvidenceTally)
+    decoded: dict[str, list[str]] = {}
+    for review_id, raw in (
+        Evidence.objects.active()
+        .filter(review_id__in=review_ids)
+        .order_by()
+        .values_list("review_id", Cast("dimensions", TextField()))
+    ):
+        entry = tallies[review_id]
+        entry.count += 1
+        tags = decoded.get(raw)
+        if tags is None:
+            tags = decoded[raw] = json.loads(raw) if raw else []
+        for key in tags:
+            entry.by_dimension[key] = entry.by_dimension.get(key, 0) + 1
+    return tallies
 
 
 def latest_snapshot(review: Review) -> ScoreSnapshot | None:

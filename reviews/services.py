@@ -1,20 +1,26 @@
-"""Write paths for review cycles and reviews. Each takes the acting user, checks the role and
-phase, runs in one transaction, locks what it changes and writes the audit log."""
+"""Write paths for review cycles and reviews: the only code that writes a cycle, a review, its
+evidence, its ratings or its score snapshots. Calibration's write-back and appeal decisions
+come here too.
+
+Each service takes the acting user, asks the state machine (`core.workflow.require`) whether
+that user may take the step now, runs in one transaction, locks what it changes, moves the
+review's version on, writes the audit event and tells the read cache.
+"""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from audit import services as audit
 from audit.registry import Action
-from core import readcache
+from core import readcache, workflow
 from core.actors import User
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.roles import is_hr_or_system
@@ -28,8 +34,14 @@ from reviews.evidence import (
     normalise_url,
     parse_pasted_links,
 )
-from reviews.models import DimensionRating, Evidence, Review, ReviewCycle, ScoreSnapshot
-from reviews.permissions import is_review_manager, is_review_owner
+from reviews.models import (
+    GROWTH_SCALE,
+    DimensionRating,
+    Evidence,
+    Review,
+    ReviewCycle,
+    ScoreSnapshot,
+)
 from reviews.scores import manager_ratings, score
 from reviews.selectors import evidence_counts, ratings_by_key, with_detail
 from rubrics.models import RubricVersion
@@ -39,19 +51,23 @@ Phase = ReviewCycle.Phase
 State = Review.State
 
 
+def allowed_now(review: Review) -> str:
+    """One sentence saying what can happen to the review at this point, and who does it."""
+    return workflow.now_sentence(review)
+
+
 # ---- helpers -------------------------------------------------------------------------------
-
-
-def _require_hr(actor: User, what: str) -> None:
-    if not is_hr_or_system(actor):
-        raise Forbidden(f"Only HR can {what}.")
 
 
 def _locked_review(review: Review) -> Review:
     return with_detail(Review.objects.select_for_update(of=("self",))).get(pk=review.pk)
 
 
-def _bump(review: Review, *fields: str) -> None:
+def _locked_cycle(cycle: ReviewCycle) -> ReviewCycle:
+    return ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
+
+
+def _save(review: Review, *fields: str) -> None:
     """Save the changed fields with the next version (the review's ETag), and tell the read
     cache that review data changed."""
     review.version += 1
@@ -59,65 +75,19 @@ def _bump(review: Review, *fields: str) -> None:
     readcache.bump()
 
 
-def allowed_now(review: Review) -> str:
-    """One sentence saying what can happen to the review at this point."""
-    phase = review.cycle.phase
-    if review.state == State.DRAFT:
-        if phase == Phase.SELF_REVIEW:
-            return "the engineer can add evidence, rate and submit the self-review"
-        return (
-            "nothing until the self-review phase opens"
-            if phase == Phase.PLANNED
-            else ("HR can reopen the self-review phase; the self-review was not submitted in time")
-        )
-    if review.state == State.SELF_SUBMITTED:
-        if phase == Phase.MANAGER_REVIEW:
-            return "the manager can rate, submit, or return the self-review to the engineer"
-        if phase == Phase.SELF_REVIEW:
-            return "the manager can return the self-review; rating opens in the manager phase"
-        return "the manager review was not submitted in time; HR decides the next step"
-    if review.state == State.MANAGER_SUBMITTED:
-        return "calibration, then HR finalises the review"
-    if review.state == State.CALIBRATED:
-        return "HR finalises the review"
-    if review.state == State.FINALIZED:
-        return "the engineer can acknowledge the review or appeal a rating"
-    return "nothing: the review is acknowledged and closed"
+def _record(actor: User, action: Action, target: Any, **payload: Any) -> None:
+    audit.record(actor=actor, action=action, target=target, payload=payload)
 
 
-def _conflict(review: Review, attempted: str) -> Conflict:
-    return Conflict(
-        f"Cannot {attempted}: the review is '{review.get_state_display()}' and the cycle is in "
-        f"'{review.cycle.get_phase_display()}'. Now {allowed_now(review)}."
-    )
+def _state_change(actor: User, review: Review, action: Action, before: str, **extra: Any) -> None:
+    _record(actor, action, review, before={"state": before}, after={"state": review.state}, **extra)
 
 
-def _require_state(
-    review: Review, attempted: str, *, states: Iterable[str], phases: Iterable[str]
+def _cycle_change(
+    actor: User, cycle: ReviewCycle, action: Action, before: str, **extra: Any
 ) -> None:
-    if review.state not in set(states) or review.cycle.phase not in set(phases):
-        raise _conflict(review, attempted)
-
-
-def _require_owner(actor: User, review: Review, attempted: str) -> None:
-    if not is_review_owner(actor, review):
-        raise Forbidden(f"Only {review.engineer} can {attempted}.")
-
-
-def _require_manager(actor: User, review: Review, attempted: str) -> None:
-    if not is_review_manager(actor, review):
-        raise Forbidden(f"Only the engineer's manager on this review can {attempted}.")
-
-
-def _transition_event(
-    actor: User, review: Review, action: Action, before: str, **extra: Any
-) -> None:
-    audit.record(
-        actor=actor,
-        action=action,
-        target=review,
-        payload={"before": {"state": before}, "after": {"state": review.state}, **extra},
-    )
+    readcache.bump()
+    _record(actor, action, cycle, before={"phase": before}, after={"phase": cycle.phase}, **extra)
 
 
 # ---- cycles --------------------------------------------------------------------------------
@@ -134,7 +104,8 @@ def cycle_create(
     finalisation_ends: datetime.date,
 ) -> ReviewCycle:
     """HR plans a cycle against a published rubric version."""
-    _require_hr(actor, "create review cycles")
+    if not is_hr_or_system(actor):
+        raise Forbidden("Only HR can create review cycles.")
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = ["is required"]
@@ -148,10 +119,7 @@ def cycle_create(
             "phases must end in order: self-review, manager, calibration, finalisation"
         ]
     if errors:
-        raise ValidationFailed(
-            "The cycle cannot be created: " + "; ".join(f"{k}: {v[0]}" for k, v in errors.items()),
-            errors=errors,
-        )
+        raise ValidationFailed.from_errors(errors, "The cycle cannot be created: ")
     with transaction.atomic():
         cycle = ReviewCycle.objects.create(
             name=name.strip(),
@@ -162,11 +130,12 @@ def cycle_create(
             finalisation_ends=finalisation_ends,
         )
         readcache.bump()
-        audit.record(
-            actor=actor,
-            action=events.CYCLE_CREATED,
-            target=cycle,
-            payload={"name": cycle.name, "rubric_version": rubric_version.pk},
+        _record(
+            actor,
+            events.CYCLE_CREATED,
+            cycle,
+            name=cycle.name,
+            rubric_version=rubric_version.pk,
         )
     return cycle
 
@@ -191,74 +160,76 @@ def cycle_open(
 ) -> ReviewCycle:
     """Open the self-review phase: one review per in-scope engineer (everyone with a manager,
     or the given teams), with level and manager copied as they are today."""
-    _require_hr(actor, "open review cycles")
     with transaction.atomic():
-        cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
-        if cycle.phase != Phase.PLANNED:
-            raise Conflict(f"{cycle} is already open ({cycle.get_phase_display()}).")
-        engineers = Engineer.objects.filter(manager__isnull=False)
+        cycle = _locked_cycle(cycle)
+        workflow.require(cycle, "open", actor)
+        engineers = Engineer.objects.with_manager()
         if teams is not None:
             engineers = engineers.filter(team__in=list(teams))
         created = _create_reviews(cycle, engineers)
-        cycle.phase = Phase.SELF_REVIEW
+        before = cycle.phase
+        cycle.open()
         cycle.opened_at = timezone.now()
         cycle.save(update_fields=["phase", "opened_at"])
-        readcache.bump()
-        audit.record(
-            actor=actor,
-            action=events.CYCLE_OPENED,
-            target=cycle,
-            payload={"reviews": len(created), "phase": cycle.phase},
-        )
+        _cycle_change(actor, cycle, events.CYCLE_OPENED, before, reviews=len(created))
     return cycle
 
 
 def cycle_add_engineer(*, actor: User, cycle: ReviewCycle, engineer: Engineer) -> Review:
     """A late joiner gets a review in an open cycle."""
-    _require_hr(actor, "add engineers to a cycle")
     with transaction.atomic():
-        cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
-        if cycle.phase in (Phase.PLANNED, Phase.CLOSED):
-            raise Conflict(f"{cycle} is {cycle.get_phase_display().lower()}: open it first.")
+        cycle = _locked_cycle(cycle)
+        workflow.require(cycle, "add_engineer", actor)
         if cycle.reviews.filter(engineer=engineer).exists():
             raise Conflict(f"{engineer} already has a review in {cycle}.")
+        if engineer.manager_id is None:
+            raise ValidationFailed(
+                f"{engineer} has no manager; give them one first.",
+                errors={"engineer": ["has no manager"]},
+            )
         [review] = _create_reviews(cycle, [engineer])
         readcache.bump()
-        audit.record(
-            actor=actor,
-            action=events.CYCLE_ENGINEER_ADDED,
-            target=review,
-            payload={"cycle": cycle.pk, "engineer": engineer.pk, "level": review.level_code},
+        _record(
+            actor,
+            events.CYCLE_ENGINEER_ADDED,
+            review,
+            cycle=cycle.pk,
+            engineer=engineer.pk,
+            level=review.level_code,
         )
     return review
 
 
 def cycle_advance(*, actor: User, cycle: ReviewCycle) -> ReviewCycle:
     """Move the cycle to its next phase."""
-    _require_hr(actor, "move a cycle to its next phase")
     with transaction.atomic():
-        cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
-        if cycle.phase == Phase.PLANNED:
-            raise Conflict(f"{cycle} is planned: open it to start the self-review phase.")
-        nxt = cycle.next_phase
-        if nxt is None:
-            raise Conflict(f"{cycle} is closed.")
+        cycle = _locked_cycle(cycle)
+        workflow.require(cycle, "advance", actor)
         before = cycle.phase
-        cycle.phase = nxt
+        cycle.advance()
         cycle.save(update_fields=["phase"])
-        readcache.bump()
-        audit.record(
-            actor=actor,
-            action=events.CYCLE_ADVANCED,
-            target=cycle,
-            payload={"before": {"phase": before}, "after": {"phase": nxt}},
+        _cycle_change(actor, cycle, events.CYCLE_ADVANCED, before)
+    return cycle
+
+
+def cycle_reopen(*, actor: User, cycle: ReviewCycle, reason: str) -> ReviewCycle:
+    """Move the cycle back to its previous phase, with a reason (e.g. to let late
+    self-reviews in). Reviews keep their states; the previous phase's steps open again."""
+    if len(reason.split()) < 3:
+        raise ValidationFailed(
+            "Say in a sentence why the phase reopens.", errors={"reason": ["is required"]}
         )
+    with transaction.atomic():
+        cycle = _locked_cycle(cycle)
+        workflow.require(cycle, "reopen", actor)
+        before = cycle.phase
+        cycle.reopen()
+        cycle.save(update_fields=["phase"])
+        _cycle_change(actor, cycle, events.CYCLE_REOPENED, before, reason=reason.strip())
     return cycle
 
 
 # ---- evidence ------------------------------------------------------------------------------
-
-SELF_REVIEW_OPEN: dict[str, list[str]] = {"states": [State.DRAFT], "phases": [Phase.SELF_REVIEW]}
 
 
 def _dimension_keys(review: Review) -> list[str]:
@@ -275,6 +246,14 @@ def _clean_dimensions(review: Review, dimensions: Iterable[str]) -> list[str]:
             errors={"dimensions": [f"unknown: {', '.join(unknown)}"]},
         )
     return [key for key in known if key in chosen]
+
+
+def _clean_kind(kind: str | None) -> None:
+    if kind and kind not in EvidenceKind.values:
+        raise ValidationFailed(
+            f"Unknown kind {kind!r}.",
+            errors={"kind": [f"choose from {', '.join(EvidenceKind.values)}"]},
+        )
 
 
 def _title_from_url(url: str) -> str:
@@ -309,17 +288,12 @@ def evidence_add(
     """The engineer adds one evidence link to their open self-review. Never fetched."""
     with transaction.atomic():
         review = _locked_review(review)
-        _require_owner(actor, review, "add evidence to this review")
-        _require_state(review, "add evidence", **SELF_REVIEW_OPEN)
+        workflow.require(review, "edit_self_review", actor)
         try:
             url = normalise_url(url)
         except InvalidEvidenceURL as exc:
             raise ValidationFailed(str(exc), errors={"url": [str(exc)]}) from None
-        if kind and kind not in EvidenceKind.values:
-            raise ValidationFailed(
-                f"Unknown kind {kind!r}.",
-                errors={"kind": [f"choose from {', '.join(EvidenceKind.values)}"]},
-            )
+        _clean_kind(kind)
         if review.evidence.active().filter(url=url).exists():
             raise ValidationFailed(
                 "This link is already evidence on this review.",
@@ -334,12 +308,10 @@ def evidence_add(
             contribution=(contribution or "").strip(),
             dimensions=_clean_dimensions(review, dimensions),
         )
-        _bump(review)
-        audit.record(
-            actor=actor,
-            action=events.EVIDENCE_ADDED,
-            target=review,  # evidence is part of the review: its history shows it
-            payload={"evidence": item.pk, "after": _evidence_payload(item)},
+        _save(review)
+        # Evidence is part of the review: the review's history shows it.
+        _record(
+            actor, events.EVIDENCE_ADDED, review, evidence=item.pk, after=_evidence_payload(item)
         )
     return item
 
@@ -352,8 +324,7 @@ def evidence_paste(*, actor: User, review: Review, text: str) -> list[dict[str, 
     results: list[dict[str, Any]] = []
     with transaction.atomic():
         review = _locked_review(review)
-        _require_owner(actor, review, "add evidence to this review")
-        _require_state(review, "add evidence", **SELF_REVIEW_OPEN)
+        workflow.require(review, "edit_self_review", actor)
         existing = set(review.evidence.active().values_list("url", flat=True))
         lines: list[PastedLine] = parse_pasted_links(text)
         if not lines:
@@ -383,41 +354,38 @@ def evidence_paste(*, actor: User, review: Review, text: str) -> list[dict[str, 
                 )
             results.append(entry)
         if created:
-            _bump(review)
-            audit.record(
-                actor=actor,
-                action=events.EVIDENCE_PASTED,
-                target=review,
-                payload={
-                    "added": [{"evidence": i.pk, **_evidence_payload(i)} for i in created],
-                    "refused": [r for r in results if not r["accepted"]],
-                },
+            _save(review)
+            _record(
+                actor,
+                events.EVIDENCE_PASTED,
+                review,
+                added=[{"evidence": i.pk, **_evidence_payload(i)} for i in created],
+                refused=[r for r in results if not r["accepted"]],
             )
     return results
 
 
+EDITABLE_EVIDENCE_FIELDS = frozenset({"title", "kind", "occurred_on", "contribution", "dimensions"})
+
+
 def evidence_update(*, actor: User, evidence: Evidence, **changes: Any) -> Evidence:
     """Edit an evidence item while the self-review is open."""
-    allowed = {"title", "kind", "occurred_on", "contribution", "dimensions"}
-    unknown = set(changes) - allowed
+    unknown = set(changes) - EDITABLE_EVIDENCE_FIELDS
     if unknown:
         raise ValidationFailed(
             f"Cannot change {', '.join(sorted(unknown))}.",
-            errors={k: ["cannot be changed"] for k in unknown},
+            errors={k: ["cannot be changed"] for k in sorted(unknown)},
         )
     with transaction.atomic():
         review = _locked_review(evidence.review)
-        _require_owner(actor, review, "edit this evidence")
-        _require_state(review, "edit evidence", **SELF_REVIEW_OPEN)
+        workflow.require(review, "edit_self_review", actor)
         item = Evidence.objects.select_for_update().get(pk=evidence.pk)
         if item.is_withdrawn:
             raise Conflict("This evidence was withdrawn; add it again instead.")
         before = _evidence_payload(item)
-        if "kind" in changes and changes["kind"] not in EvidenceKind.values:
-            raise ValidationFailed(
-                f"Unknown kind {changes['kind']!r}.",
-                errors={"kind": [f"choose from {', '.join(EvidenceKind.values)}"]},
-            )
+        _clean_kind(changes.get("kind"))
+        if "kind" in changes and not changes["kind"]:
+            changes["kind"] = item.kind
         if "dimensions" in changes:
             changes["dimensions"] = _clean_dimensions(review, changes["dimensions"])
         if "title" in changes:
@@ -425,13 +393,12 @@ def evidence_update(*, actor: User, evidence: Evidence, **changes: Any) -> Evide
         for field, value in changes.items():
             setattr(item, field, value)
         item.save(update_fields=list(changes))
-        _bump(review)
-        audit.record(
-            actor=actor,
-            action=events.EVIDENCE_EDITED,
-            target=review,
-            payload={"evidence": item.pk, "before": before, "after": _evidence_payload(item)},
-        )
+        after = _evidence_payload(item)
+        if after != before:
+            _save(review)
+            _record(
+                actor, events.EVIDENCE_EDITED, review, evidence=item.pk, before=before, after=after
+            )
     return item
 
 
@@ -439,13 +406,11 @@ def evidence_withdraw(*, actor: User, evidence: Evidence, reason: str = "") -> E
     """Withdraw evidence: it stays on record (never deleted), marked withdrawn with a reason."""
     with transaction.atomic():
         review = _locked_review(evidence.review)
-        _require_owner(actor, review, "withdraw this evidence")
-        if review.state in (State.FINALIZED, State.ACKNOWLEDGED):
-            raise _conflict(review, "withdraw evidence from a finalised review")
+        workflow.require(review, "withdraw_evidence", actor)
         item = Evidence.objects.select_for_update().get(pk=evidence.pk)
         if item.is_withdrawn:
             raise Conflict("This evidence is already withdrawn.")
-        if review.state != State.DRAFT and not reason.strip():
+        if review.withdrawal_needs_reason and not reason.strip():
             raise ValidationFailed(
                 "Say why you withdraw evidence from a submitted review.",
                 errors={"reason": ["is required once the review was submitted"]},
@@ -453,12 +418,14 @@ def evidence_withdraw(*, actor: User, evidence: Evidence, reason: str = "") -> E
         item.withdrawn_at = timezone.now()
         item.withdrawn_reason = reason.strip()
         item.save(update_fields=["withdrawn_at", "withdrawn_reason"])
-        _bump(review)
-        audit.record(
-            actor=actor,
-            action=events.EVIDENCE_WITHDRAWN,
-            target=review,
-            payload={"evidence": item.pk, "title": item.title, "reason": item.withdrawn_reason},
+        _save(review)
+        _record(
+            actor,
+            events.EVIDENCE_WITHDRAWN,
+            review,
+            evidence=item.pk,
+            title=item.title,
+            reason=item.withdrawn_reason,
         )
     return item
 
@@ -480,14 +447,8 @@ def _validate_rating_values(
             errors[f"ratings.{key}"] = ['give {"rating": <int>, "justification": "..."}']
             continue
         value = entry.get("rating")
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int):
-            errors[f"ratings.{key}"] = ["rating must be a whole number"]
-        elif not scale.min_rating <= value <= scale.max_rating:
-            errors[f"ratings.{key}"] = [
-                f"rating {value} is outside the scale {scale.min_rating}–{scale.max_rating}"
-            ]
+        if value is not None and (problem := scale.problem(value)) is not None:
+            errors[f"ratings.{key}"] = [problem]
     return errors
 
 
@@ -499,17 +460,38 @@ def _rating_rows(review: Review, keys: Iterable[str]) -> dict[str, DimensionRati
     return rows
 
 
+def _away_from_midpoint(review: Review, value: int | None) -> bool:
+    return value is not None and Decimal(value) != review.cycle.rubric_version.scale.midpoint
+
+
+def self_rating_problems(
+    review: Review, ratings: Mapping[str, Mapping[str, Any]]
+) -> dict[str, list[str]]:
+    """A self rating away from the scale's midpoint needs a justification (evidence stays
+    encouraged, and shows beside it)."""
+    names = {d.key: d.name for d in review.cycle.rubric_version.dimensions.all()}
+    midpoint = review.cycle.rubric_version.scale.midpoint
+    return {
+        f"ratings.{key}": [
+            f"{names[key]} rated {entry.get('rating')}, away from the midpoint "
+            f"{midpoint.normalize()}, needs a justification"
+        ]
+        for key, entry in ratings.items()
+        if _away_from_midpoint(review, entry.get("rating"))
+        and not str(entry.get("justification") or "").strip()
+    }
+
+
 def rating_set_self(
     *, actor: User, review: Review, ratings: Mapping[str, Mapping[str, Any]]
 ) -> Review:
     """The engineer's own ratings: {key: {"rating": int|None, "justification": str}}."""
     with transaction.atomic():
         review = _locked_review(review)
-        _require_owner(actor, review, "self-rate this review")
-        _require_state(review, "change self ratings", **SELF_REVIEW_OPEN)
-        errors = _validate_rating_values(review, ratings)
+        workflow.require(review, "edit_self_review", actor)
+        errors = _validate_rating_values(review, ratings) or self_rating_problems(review, ratings)
         if errors:
-            raise ValidationFailed(_message(errors), errors=errors)
+            raise ValidationFailed.from_errors(errors)
         rows = _rating_rows(review, ratings)
         changes = {}
         for key, entry in ratings.items():
@@ -522,13 +504,8 @@ def rating_set_self(
                 row.save(update_fields=["self_rating", "self_justification", "updated_at"])
                 changes[key] = {"before": before, "after": after}
         if changes:
-            _bump(review)
-            audit.record(
-                actor=actor,
-                action=events.SELF_RATINGS_CHANGED,
-                target=review,
-                payload={"changes": changes},
-            )
+            _save(review)
+            _record(actor, events.SELF_RATINGS_CHANGED, review, changes=changes)
     return Review.objects.get(pk=review.pk)
 
 
@@ -538,24 +515,22 @@ def evidence_rule_problems(
     """DESIGN principle 3: a manager rating away from the midpoint needs a justification and
     at least one evidence item tagged to that dimension (or, for a low rating, a documented
     counterexample). Returns {"ratings.<key>": [what is missing]}."""
-    scale = review.cycle.rubric_version.scale
-    midpoint = scale.midpoint
+    midpoint = review.cycle.rubric_version.scale.midpoint
     counts = evidence_counts(review)
     names = {d.key: d.name for d in review.cycle.rubric_version.dimensions.all()}
     problems: dict[str, list[str]] = {}
     for key, entry in ratings.items():
         value = entry.get("rating")
-        if value is None or Decimal(value) == midpoint:
+        if value is None or not _away_from_midpoint(review, value):
             continue
+        low = Decimal(value) < midpoint
         missing = []
         if not str(entry.get("justification") or "").strip():
             missing.append("a justification")
-        has_evidence = counts.get(key, 0) > 0
         has_counterexample = bool(str(entry.get("counterexample") or "").strip())
-        if not has_evidence and not (Decimal(value) < midpoint and has_counterexample):
+        if not counts.get(key) and not (low and has_counterexample):
             missing.append(
-                f"an evidence item tagged to {names[key]}"
-                + (" or a counterexample" if Decimal(value) < midpoint else "")
+                f"an evidence item tagged to {names[key]}" + (" or a counterexample" if low else "")
             )
         if missing:
             problems[f"ratings.{key}"] = [
@@ -563,10 +538,6 @@ def evidence_rule_problems(
                 f"needs {' and '.join(missing)}"
             ]
     return problems
-
-
-def _message(errors: Mapping[str, list[str]]) -> str:
-    return "; ".join(f"{path}: {messages[0]}" for path, messages in errors.items())
 
 
 def snapshot_score(review: Review, reason: str) -> ScoreSnapshot:
@@ -583,6 +554,14 @@ def snapshot_score(review: Review, reason: str) -> ScoreSnapshot:
     )
 
 
+# The manager's fields of a rating row, as the audit log names them.
+MANAGER_FIELDS = {
+    "rating": "manager_rating",
+    "justification": "manager_justification",
+    "counterexample": "counterexample",
+}
+
+
 def rating_set_manager(
     *, actor: User, review: Review, ratings: Mapping[str, Mapping[str, Any]]
 ) -> Review:
@@ -590,52 +569,32 @@ def rating_set_manager(
     evidence rule enforced per dimension. A change stores a new score snapshot."""
     with transaction.atomic():
         review = _locked_review(review)
-        _require_manager(actor, review, "rate this review")
-        _require_state(
-            review,
-            "change manager ratings",
-            states=[State.SELF_SUBMITTED],
-            phases=[Phase.MANAGER_REVIEW],
-        )
+        workflow.require(review, "rate", actor)
         errors = _validate_rating_values(review, ratings) or evidence_rule_problems(review, ratings)
         if errors:
-            raise ValidationFailed(_message(errors), errors=errors)
+            raise ValidationFailed.from_errors(errors)
         rows = _rating_rows(review, ratings)
         changes = {}
         for key, entry in ratings.items():
             row = rows[key]
-            before = {
-                "rating": row.manager_rating,
-                "justification": row.manager_justification,
-                "counterexample": row.counterexample,
-            }
+            before = {name: getattr(row, field) for name, field in MANAGER_FIELDS.items()}
             row.manager_rating = entry.get("rating")
             row.manager_justification = str(entry.get("justification") or "").strip()
             row.counterexample = str(entry.get("counterexample") or "").strip()
-            after = {
-                "rating": row.manager_rating,
-                "justification": row.manager_justification,
-                "counterexample": row.counterexample,
-            }
+            after = {name: getattr(row, field) for name, field in MANAGER_FIELDS.items()}
             if before != after:
-                row.save(
-                    update_fields=[
-                        "manager_rating",
-                        "manager_justification",
-                        "counterexample",
-                        "updated_at",
-                    ]
-                )
+                row.save(update_fields=[*MANAGER_FIELDS.values(), "updated_at"])
                 changes[key] = {"before": before, "after": after}
         if changes:
-            _bump(review)
+            _save(review)
             review = with_detail(Review.objects.all()).get(pk=review.pk)
             snapshot = snapshot_score(review, ScoreSnapshot.Reason.MANAGER_RATING)
-            audit.record(
-                actor=actor,
-                action=events.MANAGER_RATINGS_CHANGED,
-                target=review,
-                payload={"changes": changes, "composite": snapshot.composite},
+            _record(
+                actor,
+                events.MANAGER_RATINGS_CHANGED,
+                review,
+                changes=changes,
+                composite=snapshot.composite,
             )
     return review
 
@@ -646,32 +605,20 @@ def rating_set_overall(
     """The manager's overall rating and growth/scope rating (for the calibration 9-box)."""
     with transaction.atomic():
         review = _locked_review(review)
-        _require_manager(actor, review, "rate this review")
-        _require_state(
-            review,
-            "change the overall rating",
-            states=[State.SELF_SUBMITTED],
-            phases=[Phase.MANAGER_REVIEW],
-        )
-        scale = review.cycle.rubric_version.scale
+        workflow.require(review, "rate", actor)
         errors: dict[str, list[str]] = {}
-        if overall is not None and not scale.min_rating <= overall <= scale.max_rating:
-            errors["overall_rating"] = [
-                f"must be on the scale {scale.min_rating}–{scale.max_rating}"
-            ]
-        if growth is not None and not 1 <= growth <= 5:
-            errors["growth_rating"] = ["must be 1 (low) to 5 (high)"]
+        if overall is not None and (problem := review.cycle.rubric_version.scale.problem(overall)):
+            errors["overall_rating"] = [problem]
+        if growth is not None and (problem := GROWTH_SCALE.problem(growth)):
+            errors["growth_rating"] = [f"{problem} (1 low – 5 high)"]
         if errors:
-            raise ValidationFailed(_message(errors), errors=errors)
+            raise ValidationFailed.from_errors(errors)
         before = {"overall": review.overall_rating, "growth": review.growth_rating}
-        review.overall_rating, review.growth_rating = overall, growth
-        _bump(review, "overall_rating", "growth_rating")
-        audit.record(
-            actor=actor,
-            action=events.OVERALL_RATING_CHANGED,
-            target=review,
-            payload={"before": before, "after": {"overall": overall, "growth": growth}},
-        )
+        after = {"overall": overall, "growth": growth}
+        if before != after:
+            review.overall_rating, review.growth_rating = overall, growth
+            _save(review, "overall_rating", "growth_rating")
+            _record(actor, events.OVERALL_RATING_CHANGED, review, before=before, after=after)
     return review
 
 
@@ -691,56 +638,43 @@ def _require_every_dimension_rated(review: Review, field: str) -> None:
 def review_submit_self(*, actor: User, review: Review) -> Review:
     with transaction.atomic():
         review = _locked_review(review)
-        _require_owner(actor, review, "submit this self-review")
-        _require_state(review, "submit the self-review", **SELF_REVIEW_OPEN)
+        workflow.require(review, "submit_self", actor)
         _require_every_dimension_rated(review, "self_rating")
         before = review.state
         review.submit_self()
         review.self_submitted_at = timezone.now()
-        _bump(review, "state", "self_submitted_at")
-        _transition_event(actor, review, events.SELF_SUBMITTED, before)
+        review.returned_at, review.returned_reason = None, ""
+        _save(review, "state", "self_submitted_at", "returned_at", "returned_reason")
+        _state_change(actor, review, events.SELF_SUBMITTED, before)
     return review
 
 
 def review_return(*, actor: User, review: Review, reason: str) -> Review:
-    """The manager sends a submitted self-review back to the engineer for changes."""
+    """The manager sends a submitted self-review back to the engineer, saying what should
+    change; the engineer sees the reason and can edit again until they resubmit."""
     with transaction.atomic():
         review = _locked_review(review)
-        _require_manager(actor, review, "return this self-review")
-        _require_state(
-            review,
-            "return the self-review",
-            states=[State.SELF_SUBMITTED],
-            phases=[Phase.SELF_REVIEW, Phase.MANAGER_REVIEW],
-        )
+        workflow.require(review, "return_to_engineer", actor)
         if not reason.strip():
             raise ValidationFailed("Say what should change.", errors={"reason": ["is required"]})
         before = review.state
         review.return_to_engineer()
-        if review.cycle.phase != Phase.SELF_REVIEW:
-            # The engineer needs an open self-review phase to edit; the return says so.
-            reason = f"{reason.strip()} (self-review edits reopen when HR reopens the phase)"
-        _bump(review, "state")
-        _transition_event(actor, review, events.RETURNED, before, reason=reason.strip())
+        review.returned_at, review.returned_reason = timezone.now(), reason.strip()
+        _save(review, "state", "returned_at", "returned_reason")
+        _state_change(actor, review, events.RETURNED, before, reason=review.returned_reason)
     return review
 
 
 def review_submit_manager(*, actor: User, review: Review) -> Review:
     with transaction.atomic():
         review = _locked_review(review)
-        _require_manager(actor, review, "submit this review")
-        _require_state(
-            review,
-            "submit the manager review",
-            states=[State.SELF_SUBMITTED],
-            phases=[Phase.MANAGER_REVIEW],
-        )
+        workflow.require(review, "submit_manager", actor)
         _require_every_dimension_rated(review, "manager_rating")
         before = review.state
         review.submit_manager()
         review.manager_submitted_at = timezone.now()
-        _bump(review, "state", "manager_submitted_at")
-        _transition_event(
+        _save(review, "state", "manager_submitted_at")
+        _state_change(
             actor,
             review,
             events.MANAGER_SUBMITTED,
@@ -751,64 +685,201 @@ def review_submit_manager(*, actor: User, review: Review) -> Review:
 
 
 def review_finalize(*, actor: User, review: Review) -> Review:
-    _require_hr(actor, "finalise reviews")
+    """HR finalises a review. A review on a calibration board that is not closed cannot be:
+    the refusal names the board."""
     with transaction.atomic():
         review = _locked_review(review)
-        _require_state(
-            review,
-            "finalise the review",
-            states=[State.MANAGER_SUBMITTED, State.CALIBRATED],
-            phases=[Phase.FINALISATION],
-        )
+        workflow.require(review, "finalize", actor)
         before = review.state
         review.finalize()
         review.finalized_at = timezone.now()
-        _bump(review, "state", "finalized_at")
-        _transition_event(actor, review, events.FINALIZED, before)
+        _save(review, "state", "finalized_at")
+        _state_change(actor, review, events.FINALIZED, before)
     return review
 
 
 def review_acknowledge(*, actor: User, review: Review) -> Review:
     with transaction.atomic():
         review = _locked_review(review)
-        _require_owner(actor, review, "acknowledge this review")
-        _require_state(
-            review,
-            "acknowledge the review",
-            states=[State.FINALIZED],
-            phases=[Phase.FINALISATION, Phase.CLOSED],
-        )
+        workflow.require(review, "acknowledge", actor)
         before = review.state
         review.acknowledge()
         review.acknowledged_at = timezone.now()
-        _bump(review, "state", "acknowledged_at")
-        _transition_event(actor, review, events.ACKNOWLEDGED, before)
+        _save(review, "state", "acknowledged_at")
+        _state_change(actor, review, events.ACKNOWLEDGED, before)
+    return review
+
+
+# ---- calibration and appeals -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Calibrated:
+    """What a calibration board decided for one review."""
+
+    ratings: Mapping[str, int]
+    overall: int | None
+
+
+def _locked_reviews(review_ids: Iterable[int]) -> list[Review]:
+    return list(
+        with_detail(Review.objects.select_for_update(of=("self",)))
+        .filter(pk__in=list(review_ids))
+        .order_by("pk")
+    )
+
+
+def review_calibration_start(*, actor: User, reviews: Iterable[Review], board: str) -> list[Review]:
+    """Put manager-submitted reviews on a calibration board (named `board`): until it
+    closes, nobody can finalise them. All or nothing; returns the reviews as locked."""
+    locked = _locked_reviews(r.pk for r in reviews)
+    for review in locked:
+        workflow.require(review, "start_calibration", actor)
+    for review in locked:
+        before = review.state
+        review.start_calibration()
+        review.calibration_board = board[:200]
+        _save(review, "state", "calibration_board")
+        _state_change(actor, review, events.CALIBRATION_STARTED, before, board=board)
+    return locked
+
+
+def review_calibrate(
+    *, actor: User, results: Mapping[int, Calibrated], board: str
+) -> dict[int, dict[str, Any]]:
+    """Write a closed board's ratings back: manager ratings and overall rating as calibrated,
+    state calibrated, a new score snapshot and an audit event with before and after per
+    review. All or nothing; returns {review id: {"before", "after"}} (composites included)."""
+    locked = _locked_reviews(results)
+    if len(locked) != len(results):
+        raise Conflict("Some reviews on the board no longer exist.")
+    for review in locked:
+        workflow.require(review, "calibrate", actor)
+    rows = {
+        (r.review_id, r.dimension_key): r
+        for r in DimensionRating.objects.filter(review_id__in=list(results))
+    }
+    changed_rows: list[DimensionRating] = []
+    written: dict[int, dict[str, Any]] = {}
+    for review in locked:
+        result = results[review.pk]
+        before_ratings = manager_ratings(review)
+        for key, value in result.ratings.items():
+            row = rows.get((review.pk, key))
+            if row is None:
+                row = DimensionRating.objects.create(review=review, dimension_key=key)
+            if row.manager_rating != value:
+                row.manager_rating = value
+                changed_rows.append(row)
+        written[review.pk] = {
+            "before": {
+                "ratings": before_ratings,
+                "overall": review.overall_rating,
+                "composite": score(review, before_ratings).composite,
+            }
+        }
+        before_state = review.state
+        review.calibrate()
+        review.overall_rating = result.overall
+        review.calibration_board = ""
+        _save(review, "state", "overall_rating", "calibration_board")
+        written[review.pk]["before_state"] = before_state
+    DimensionRating.objects.bulk_update(changed_rows, ["manager_rating"])
+    for review in _locked_reviews(results):
+        snapshot = snapshot_score(review, ScoreSnapshot.Reason.CALIBRATION)
+        entry = written[review.pk]
+        entry["after"] = {
+            "ratings": manager_ratings(review),
+            "overall": review.overall_rating,
+            "composite": snapshot.composite,
+        }
+        _state_change(
+            actor,
+            review,
+            events.CALIBRATED,
+            entry.pop("before_state"),
+            board=board,
+            ratings={"before": entry["before"], "after": entry["after"]},
+        )
+    return written
+
+
+def rating_change_on_appeal(
+    *, actor: User, review: Review, dimension_key: str, rating: int, appeal: int, reason: str
+) -> Review:
+    """HR changes a finalised manager rating because an appeal succeeded."""
+    with transaction.atomic():
+        review = _locked_review(review)
+        workflow.require(review, "change_on_appeal", actor)
+        if dimension_key not in _dimension_keys(review):
+            raise ValidationFailed(
+                f"Unknown dimension {dimension_key!r}.", errors={"dimension": ["unknown"]}
+            )
+        if (problem := review.cycle.rubric_version.scale.problem(rating)) is not None:
+            raise ValidationFailed(problem, errors={"new_rating": [problem]})
+        row = _rating_rows(review, [dimension_key])[dimension_key]
+        before = row.manager_rating
+        if before == rating:
+            return review
+        row.manager_rating = rating
+        row.save(update_fields=["manager_rating", "updated_at"])
+        _save(review)
+        review = with_detail(Review.objects.all()).get(pk=review.pk)
+        snapshot = snapshot_score(review, ScoreSnapshot.Reason.APPEAL)
+        _record(
+            actor,
+            events.RATING_CHANGED_ON_APPEAL,
+            review,
+            appeal=appeal,
+            dimension=dimension_key,
+            before=before,
+            after=rating,
+            reason=reason,
+            composite=snapshot.composite,
+        )
     return review
 
 
 # ---- bulk ----------------------------------------------------------------------------------
 
 
+def _latest_snapshots(cycle: ReviewCycle) -> dict[int, tuple[Any, ...]]:
+    """Each review's latest stored score, as the tuple a recomputation would store."""
+    latest: dict[int, tuple[Any, ...]] = {}
+    for review_id, version_id, formula, ratings, composite in (
+        ScoreSnapshot.objects.filter(review__cycle=cycle)
+        .order_by("review_id", "-created_at", "-pk")
+        .values_list("review_id", "rubric_version_id", "formula_version", "ratings", "composite")
+        .iterator(chunk_size=5000)
+    ):
+        latest.setdefault(review_id, (version_id, formula, ratings, composite))
+    return latest
+
+
 def cycle_recompute_scores(*, actor: User, cycle: ReviewCycle) -> int:
-    """Store a fresh snapshot for every manager-rated review of the cycle, in bulk.
+    """Bring every manager-rated review's stored score up to date with the cycle's rubric
+    version and the current formula, in bulk. Idempotent: a review whose latest snapshot
+    already holds the same score gets no new one, so running it twice stores nothing twice.
 
     Queries do not grow with the number of reviews: ratings come in one query, snapshots go
     out in batched inserts.
     """
-    _require_hr(actor, "recompute scores")
+    workflow.require(cycle, "recompute", actor)
     version = (
         RubricVersion.objects.select_related("scale")
         .prefetch_related("dimensions")
         .get(pk=cycle.rubric_version_id)
     )
     dimensions, scale = version.dimension_specs(), version.scale_spec()
-    ratings: dict[int, dict[str, int | None]] = {}
+    ratings: dict[int, dict[str, int]] = {}
     for review_id, key, value in (
-        DimensionRating.objects.filter(Q(review__cycle=cycle) & Q(manager_rating__isnull=False))
+        DimensionRating.objects.filter(review__cycle=cycle, manager_rating__isnull=False)
         .values_list("review_id", "dimension_key", "manager_rating")
         .iterator(chunk_size=5000)
     ):
-        ratings.setdefault(review_id, {})[key] = value
+        if value is not None:
+            ratings.setdefault(review_id, {})[key] = value
+    latest = _latest_snapshots(cycle)
     snapshots = []
     for review_id, values in ratings.items():
         try:
@@ -817,6 +888,9 @@ def cycle_recompute_scores(*, actor: User, cycle: ReviewCycle) -> int:
             )
         except ScoringError:
             continue  # a rating for a dimension the version no longer has: left as it was
+        current = (version.pk, FORMULA_VERSION, values, breakdown.composite)
+        if latest.get(review_id) == current:
+            continue
         snapshots.append(
             ScoreSnapshot(
                 review_id=review_id,
@@ -830,10 +904,5 @@ def cycle_recompute_scores(*, actor: User, cycle: ReviewCycle) -> int:
         )
     with transaction.atomic():
         ScoreSnapshot.objects.bulk_create(snapshots, batch_size=1000)
-        audit.record(
-            actor=actor,
-            action=events.CYCLE_SCORES_RECOMPUTED,
-            target=cycle,
-            payload={"snapshots": len(snapshots)},
-        )
+        _record(actor, events.CYCLE_SCORES_RECOMPUTED, cycle, snapshots=len(snapshots))
     return len(snapshots)

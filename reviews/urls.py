@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/ratings/", views.self_ratings, name="self-ratings"),
     path("<int:pk>/rate/", views.review_rate, name="rate"),
     path("<int:pk>/return/", views.review_return, name="return"),
+    path("<int:pk>/acknowledge/", views.review_acknowledge, name="acknowledge"),
     path("<int:pk>/score/", views.review_score, name="score"),
     path("<int:pk>/score/what-if/", views.review_what_if, name="what-if"),
 ]

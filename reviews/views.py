@@ -14,19 +14,15 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from core import workflow
 from core.actors import acting_user
 from core.errors import DomainError
 from core.forms import add_service_errors
 from reviews import selectors, services
 from reviews.charts import contributions_chart, self_vs_manager_chart
 from reviews.forms import EvidenceForm, PasteForm, RatingsForm, TeamMetricsUploadForm
-from reviews.models import Review, ReviewCycle, TeamMetrics
-from reviews.permissions import (
-    can_manage_cycles,
-    can_see_manager_ratings,
-    is_review_manager,
-    is_review_owner,
-)
+from reviews.models import Review, TeamMetrics
+from reviews.permissions import can_manage_cycles, can_see_manager_ratings
 from reviews.scores import score_payload
 from reviews.team_metrics import team_metrics_import
 from rubrics.scoring import ScoringError
@@ -78,18 +74,15 @@ def _review_page(
     request: HttpRequest, review: Review, status: int = 200, **forms: Any
 ) -> HttpResponse:
     rows = _rows(review, request.user)
-    owner = is_review_owner(request.user, review)
-    editable = (
-        owner
-        and review.state == Review.State.DRAFT
-        and review.cycle.phase == ReviewCycle.Phase.SELF_REVIEW
-    )
+    owner = review.is_owned_by(request.user)
+    actions = workflow.allowed_actions(review, request.user)
     context = {
         "review": review,
         "rows": rows,
         "owner": owner,
-        "editable": editable,
-        "is_manager": is_review_manager(request.user, review),
+        "actions": actions,
+        "editable": "edit_self_review" in actions,
+        "is_manager": review.is_managed_by(request.user),
         "evidence": list(review.evidence.all()),
         "allowed_now": services.allowed_now(review),
         "evidence_form": forms.get("evidence_form") or EvidenceForm(review=review),
@@ -233,7 +226,8 @@ def _rate_page(
             "rows": rows,
             "form": form,
             "metrics": metrics,
-            "is_manager": is_review_manager(request.user, review),
+            "is_manager": review.is_managed_by(request.user),
+            "actions": workflow.allowed_actions(review, request.user),
             "allowed_now": services.allowed_now(review),
         },
         status=status,
@@ -286,6 +280,18 @@ def review_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def review_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    review = selectors.get_review_for_user(request.user, pk)
+    try:
+        services.review_acknowledge(actor=acting_user(request), review=review)
+        messages.success(request, "Review acknowledged.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("reviews:detail", pk=review.pk)
+
+
+@login_required
 def team_page(request: HttpRequest) -> HttpResponse:
     cycles = list(selectors.cycles_for_user(request.user))
     cycle_id = request.GET.get("cycle")
@@ -299,7 +305,8 @@ def team_page(request: HttpRequest) -> HttpResponse:
     table = []
     for review in reviews:
         stored = {r.dimension_key: r for r in review.ratings.all()}
-        table.append((review, [(stored.get(d.key), d) for d in dimensions]))
+        cells = [(stored.get(d.key), d) for d in dimensions]
+        table.append((review, cells, workflow.can(review, "rate", request.user)))
     team_ids = {r.team_id for r in reviews}
     metrics = (
         list(TeamMetrics.objects.filter(cycle=cycle, team_id__in=team_ids).select_related("team"))
@@ -342,7 +349,7 @@ def _score_context(
                 breakdown["scale"]["maximum"],
             )
         ),
-        "scale": range(breakdown["scale"]["minimum"], breakdown["scale"]["maximum"] + 1),
+        "scale_points": review.cycle.rubric_version.scale.points(),
     }
 
 
@@ -358,12 +365,14 @@ def review_what_if(request: HttpRequest, pk: int) -> HttpResponse:
     review = selectors.get_review_for_user(request.user, pk)
     ratings: dict[str, Any] = {}
     for key in request.GET:
-        value = request.GET.get(key, "")
-        if key.startswith("r_") and value.strip():
-            try:
-                ratings[key.removeprefix("r_")] = int(value)
-            except ValueError:
-                ratings[key.removeprefix("r_")] = value
+        if not key.startswith("r_"):
+            continue
+        value = request.GET.get(key, "").strip()
+        try:
+            # Empty means "not rated"; anything else not a number is named by the scorer.
+            ratings[key.removeprefix("r_")] = int(value) if value else None
+        except ValueError:
+            ratings[key.removeprefix("r_")] = value
     try:
         context = _score_context(request, review, ratings)
     except ScoringError as exc:

@@ -168,7 +168,7 @@ class RubricVersion(models.Model):
 
     # Plain-data views of this version, for the pure scoring engine and the linter.
     def scale_spec(self) -> ScaleSpec:
-        return ScaleSpec(minimum=self.scale.min_rating, maximum=self.scale.max_rating)
+        return self.scale.spec()
 
     def dimension_specs(self) -> list[DimensionSpec]:
         return [d.spec() for d in self.dimensions.all()]
@@ -248,9 +248,16 @@ class RatingScale(VersionContent):
     def __str__(self) -> str:
         return f"{self.min_rating}–{self.max_rating}"
 
+    def spec(self) -> ScaleSpec:
+        return ScaleSpec(minimum=self.min_rating, maximum=self.max_rating)
+
     @property
     def midpoint(self) -> Decimal:
-        return (Decimal(self.min_rating) + Decimal(self.max_rating)) / 2
+        return self.spec().midpoint
+
+    def problem(self, value: Any) -> str | None:
+        """Why `value` is not a rating on this scale, or None when it is one."""
+        return self.spec().problem(value)
 
     def points(self) -> list[tuple[int, str]]:
         return [

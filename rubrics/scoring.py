@@ -38,6 +38,18 @@ class ScaleSpec:
     minimum: int
     maximum: int
 
+    def problem(self, value: Any) -> str | None:
+        """Why `value` is not a rating on this scale, or None when it is one."""
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "rating must be a whole number"
+        if not self.minimum <= value <= self.maximum:
+            return f"rating {value} is outside the scale {self.minimum}–{self.maximum}"
+        return None
+
+    @property
+    def midpoint(self) -> Decimal:
+        return (Decimal(self.minimum) + Decimal(self.maximum)) / 2
+
 
 @dataclass(frozen=True)
 class DimensionSpec:
@@ -120,12 +132,26 @@ class Breakdown:
         }
 
 
+def round_score(value: Decimal) -> Decimal:
+    """The one rounding rule for anything shown as a score: half-to-even, 2 places."""
+    return value.quantize(TWO_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def mean_score(values: Sequence[Decimal]) -> Decimal | None:
+    """The mean of scores, rounded by the same rule (None for no scores)."""
+    if not values:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return round_score(sum(values, Decimal(0)) / len(values))
+
+
 def _str(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
 def _fmt(value: Decimal) -> str:
-    return str(value.quantize(TWO_PLACES, rounding=ROUND_HALF_EVEN))
+    return str(round_score(value))
 
 
 def validate_ratings(
@@ -141,11 +167,9 @@ def validate_ratings(
             continue
         if raw is None:
             continue
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            errors[key] = "rating must be a whole number"
-            continue
-        if not scale.minimum <= raw <= scale.maximum:
-            errors[key] = f"rating {raw} is outside the scale {scale.minimum}–{scale.maximum}"
+        problem = scale.problem(raw)
+        if problem is not None:
+            errors[key] = problem
             continue
         clean[key] = raw
     if errors:
@@ -224,8 +248,8 @@ def compute(
             composite, capped = cap, True
 
     return Breakdown(
-        composite=None if composite is None else composite.quantize(TWO_PLACES, ROUND_HALF_EVEN),
-        uncapped=None if uncapped is None else uncapped.quantize(TWO_PLACES, ROUND_HALF_EVEN),
+        composite=None if composite is None else round_score(composite),
+        uncapped=None if uncapped is None else round_score(uncapped),
         capped=capped,
         rubric_version=rubric_version,
         formula_version=FORMULA_VERSION,

@@ -25,7 +25,8 @@ def test_seed_demo_builds_the_demo_organisation(db: None) -> None:
     assert statuses == {1: "retired", 2: "published"}
     assert verify_chain().ok
     states = set(Review.objects.filter(cycle__name="2026 H2").values_list("state", flat=True))
-    assert states == {"draft", "self_submitted", "manager_submitted"}
+    # The open session's board holds the submitted manager reviews of its teams.
+    assert states == {"draft", "self_submitted", "manager_submitted", "in_calibration"}
     past = set(Review.objects.filter(cycle__name="2026 H1").values_list("state", flat=True))
     assert past == {"finalized", "acknowledged"}
     assert Evidence.objects.filter(review__cycle__name="2026 H2").count() >= 100

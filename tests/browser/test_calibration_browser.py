@@ -111,7 +111,7 @@ def test_facilitator_runs_a_session_and_hr_follows_the_trail(
     form.get_by_label("Rating to change").select_option("overall")
     form.get_by_label("New rating").select_option("4")
     form.get_by_label("Rationale").fill("The overall rating should follow the delivery change.")
-    form.get_by_label("Counterexample", exact=False).fill("None needed: see the ledger PR.")
+    form.get_by_label(evidence.title, exact=False).check()
     other = page.context.new_page()
     other.goto(f"{live_server.url}/calibration/{session.pk}/")
     other.get_by_role("button", name="Lock", exact=True).click()
@@ -119,7 +119,7 @@ def test_facilitator_runs_a_session_and_hr_follows_the_trail(
     other.close()
     form.get_by_role("button", name="Record the change").click()
     refused = page.locator(f"#adjust-{ada.pk} .form-error")
-    assert "Payments H2 is locked: no change is possible" in refused.inner_text()
+    assert "Cannot change ratings: Payments H2 is locked." in refused.inner_text()
     assert page.locator("#session-status").inner_text() == "Locked"
     assert Adjustment.objects.count() == 1
     page.screenshot(path=str(artifacts_dir / "calibration-locked.png"), full_page=True)
@@ -154,8 +154,6 @@ def test_facilitator_runs_a_session_and_hr_follows_the_trail(
     actions = page.locator("#audit-table tbody tr td:nth-child(4)").all_inner_texts()
     assert actions == [
         "calibration.session.closed",
-        "calibration.review.calibrated",  # the write-back, on each review's own trail
-        "calibration.review.calibrated",
         "calibration.session.locked",
         "calibration.adjustment.made",
         "calibration.session.opened",
@@ -166,8 +164,9 @@ def test_facilitator_runs_a_session_and_hr_follows_the_trail(
     assert f"History of reviews.review #{ada.pk}" in page.locator("#history-heading").inner_text()
     history = page.locator("#audit-table tbody tr td:nth-child(4)").all_inner_texts()
     story = [
-        "calibration.review.calibrated",
+        "reviews.review.calibrated",  # the write-back, on each review's own trail
         "calibration.adjustment.made",
+        "reviews.review.calibration_started",
         "reviews.review.manager_submitted",
         "reviews.review.self_submitted",
     ]

@@ -110,6 +110,9 @@ def test_engineer_adds_evidence_rates_and_submits(
     ratings.locator("textarea[name='reliability-justification']").fill(
         "Led the queue outage review and shipped the retry fix."
     )
+    ratings.locator("textarea[name='delivery-justification']").fill(
+        "Shipped the retry fix a sprint early."
+    )
     page.screenshot(path=str(artifacts_dir / "review-engineer-ratings.png"), full_page=True)
     ratings.get_by_role("button", name="Save and submit to my manager").click()
     page.wait_for_url(f"{live_server.url}/reviews/{review.pk}/")
@@ -266,13 +269,13 @@ def test_score_page_what_if_slider_updates_without_saving(
 
     # Reliability to 1: htmx swaps in the what-if breakdown, capped by the gate.
     with page.expect_response(lambda r: "/score/what-if/" in r.url) as response_info:
-        page.locator("#r_reliability").fill("1")
+        page.locator("#r_reliability").select_option("1")
     response = response_info.value
     assert response.status == 200
     assert "r_reliability=1" in response.url
     page.wait_for_function("document.querySelector('#composite').textContent.trim() !== '4.00'")
     assert composite.inner_text() == "3.00"
-    assert page.locator("#r_reliability + output").inner_text() == "1"
+    assert page.locator("#r_reliability").input_value() == "1"
     assert "what-if: not saved" in page.locator("#breakdown h2").inner_text()
     gate = page.locator("#gates li.applied")
     assert gate.inner_text() == (
@@ -284,6 +287,14 @@ def test_score_page_what_if_slider_updates_without_saving(
     )
     assert page.locator("#contributions-chart svg").is_visible()
     page.screenshot(path=str(artifacts_dir / "review-score-what-if.png"), full_page=True)
+
+    # "Not rated" leaves Reliability out: the others stay at 4, and its gate cannot apply.
+    with page.expect_response(lambda r: "/score/what-if/" in r.url):
+        page.locator("#r_reliability").select_option("")
+    page.wait_for_function("document.querySelector('#composite').textContent.trim() !== '3.00'")
+    assert composite.inner_text() == "4.00"
+    assert page.locator("#gates li.applied").count() == 0
+    assert "Reliability was not rated" in page.locator("#gates").inner_text()
 
     # Nothing was saved: no snapshot, the stored rating unchanged.
     assert ScoreSnapshot.objects.count() == snapshots

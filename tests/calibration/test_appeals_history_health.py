@@ -135,7 +135,7 @@ def test_history_page_and_appeal_form(cal: Calibration) -> None:
     assert 'id="history-hidden"' in hidden
     calibrate_and_finalise(cal)
     page = client.get(f"/calibration/reviews/{review.pk}/history/").content.decode()
-    assert "delivery: 4 → 5" in page and "staff-level scope" in page
+    assert "Delivery: 4 → 5" in page and "staff-level scope" in page
     bad = client.post(
         f"/calibration/reviews/{review.pk}/history/", {"dimension": "scope", "reason": "no"}
     )

@@ -24,7 +24,7 @@ from reviews.services import (
 )
 from tests.audit.test_chain import tampering
 from tests.calibration.conftest import Calibration, submit_for_calibration
-from tests.factories import EngineerFactory
+from tests.factories import EngineerFactory, UserFactory
 from tests.reviews.conftest import ALL_MIDPOINT, build_org
 
 
@@ -134,7 +134,9 @@ def test_participants_and_observers_see_a_read_only_board(cal: Calibration) -> N
         signed_in(cal.org.hr), cal, review, evidence=[review.evidence.get().pk]
     )
     assert observer.status_code == 403
-    assert "Only the facilitator and participating managers" in observer.content.decode()
+    assert "Only the facilitator and the managers in scope can change ratings" in (
+        observer.content.decode()
+    )
     assert not Adjustment.objects.exists()
 
 
@@ -148,7 +150,9 @@ def test_adjustment_errors_are_shown_beside_the_fields_of_that_row(cal: Calibrat
     form = adjust_form_html(html, review)
     assert "has-error" in field_html(form, "rationale")
     assert "give at least a sentence saying why" in field_html(form, "rationale")
-    assert "pick at least one evidence item of this review" in field_html(form, "evidence")
+    assert "raising a rating needs evidence of this review tagged to Delivery" in field_html(
+        form, "evidence"
+    )
     assert "has-error" not in field_html(form, "dimension")
     # What was typed stays; the other row's form is untouched and closed.
     assert re.search(r">\s*ok</textarea>", field_html(form, "rationale"))
@@ -241,11 +245,11 @@ def test_lock_blocks_changes_until_unlocked_and_close_writes_back(cal: Calibrati
     locked = post_adjustment(client, cal, review, evidence=[evidence])
     assert locked.status_code == 409
     form = adjust_form_html(locked.content.decode(), review)
-    assert "Payments H2 is locked: no change is possible" in form
+    assert "Cannot change ratings: Payments H2 is locked. Now the facilitator can" in form
     assert not Adjustment.objects.exists()
     # Opening twice is refused with the service's sentence.
     again = client.post(page_of(cal, "open/"), follow=True).content.decode()
-    assert "only a scheduled session can be opened" in again
+    assert "Cannot open the session: Payments H2 is locked" in again
     assert client.post(page_of(cal, "unlock/")).status_code == 302
     assert post_adjustment(client, cal, review, evidence=[evidence]).status_code == 302
     closed = client.post(page_of(cal, "close/"), follow=True).content.decode()
@@ -399,7 +403,7 @@ def two_boards(published: Any, hr: Any) -> tuple[CalibrationSession, Calibration
         rating_set_manager(actor=org.manager, review=review, ratings=ALL_MIDPOINT)
         rating_set_overall(actor=org.manager, review=review, overall=3, growth=3)
         review_submit_manager(actor=org.manager, review=review)
-    facilitator = EngineerFactory().user
+    facilitator = UserFactory(roles=["facilitator"])
     sessions = []
     for name, level in (("Small", "L3"), ("Large", "L4")):
         session = session_create(

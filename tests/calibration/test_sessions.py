@@ -79,7 +79,8 @@ def test_opening_snapshots_and_a_review_is_on_one_open_board(cal: Calibration) -
     )
     from core.errors import Conflict
 
-    with pytest.raises(Conflict, match="already on another open board"):
+    # Both reviews are on the first board: nothing waits, so the overlapping session cannot open.
+    with pytest.raises(Conflict, match="No review in scope is waiting"):
         session_open(actor=cal.facilitator, session=other)
 
 
@@ -231,7 +232,12 @@ def test_nobody_calibrates_their_own_review(cal: Calibration) -> None:
 def test_closing_records_the_write_back_on_each_review(cal: Calibration) -> None:
     open_session(cal)
     assert client_for(cal.facilitator).post(url(cal, "close/")).status_code == 200
-    events = AuditEvent.objects.filter(action="calibration.review.calibrated")
+    events = AuditEvent.objects.filter(action="reviews.review.calibrated")
     assert events.count() == 2
     ada = events.get(target_id=str(cal.review(cal.org.engineer).pk))
-    assert ada.payload["before"]["composite"] == ada.payload["after"]["composite"] == "3.25"
+    ratings = ada.payload["ratings"]
+    assert ratings["before"]["composite"] == ratings["after"]["composite"] == "3.25"
+    assert (ada.payload["before"], ada.payload["after"]) == (
+        {"state": "in_calibration"},
+        {"state": "calibrated"},
+    )

@@ -112,7 +112,10 @@ def test_submission_needs_evidence_everywhere_and_two_periods_for_consistency(
     refused = client.post(f"{base}/submit/", {}, format="json")
     assert refused.status_code == 400
     assert refused.json()["errors"] == {
-        "axes.consistency": ["Consistency needs evidence from at least two review periods"]
+        "axes.consistency": [
+            "Consistency needs distinct evidence from at least two review periods"
+        ],
+        "committee": ["name at least one member"],
     }
     foreign = Evidence.objects.exclude(review__engineer__user=org.engineer).first()
     if foreign is not None:

@@ -58,7 +58,7 @@ def test_paste_reports_each_line(org: Org) -> None:
 def test_submit_with_missing_ratings_shows_the_error(org: Org) -> None:
     review = org.review(org.engineer)
     response = signed_in(org.engineer).post(
-        f"/reviews/{review.pk}/ratings/", {"delivery-rating": "4", "submit": "1"}
+        f"/reviews/{review.pk}/ratings/", {"delivery-rating": "3", "submit": "1"}
     )
     assert response.status_code == 400
     assert "Rate every dimension before submitting" in response.content.decode()

@@ -130,7 +130,9 @@ def test_score_and_what_if(org: Org) -> None:
         actor=org.engineer, review=review, url="https://x.example/pr/1", dimensions=["delivery"]
     )
     rating_set_self(
-        actor=org.engineer, review=review, ratings={**ALL_MIDPOINT, "delivery": {"rating": 4}}
+        actor=org.engineer,
+        review=review,
+        ratings={**ALL_MIDPOINT, "delivery": {"rating": 4, "justification": "Shipped"}},
     )
     client = client_for(org.engineer)
     body = client.get(f"/api/reviews/{review.pk}/score/").json()

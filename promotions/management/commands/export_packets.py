@@ -7,7 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calibration.models import CalibrationSession
-from promotions.services import batch_cases, packet_store, write_archive
+from promotions.exports import packet_store, write_archive
+from promotions.selectors import batch_cases
 from reviews.models import ReviewCycle
 
 

@@ -1,0 +1,82 @@
+"""Read paths for promotions: the cases a user may see, the evidence a case may cite, export
+jobs, and the cases of a batch export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from calibration.models import CalibrationSession
+from core.api import is_uuid
+from core.roles import is_hr
+from promotions.models import ExportJob, PromotionCase
+from promotions.permissions import visible_cases_filter
+from reviews.models import Evidence, ReviewCycle
+
+
+def cases_for_user(user: Any) -> QuerySet[PromotionCase]:
+    return (
+        PromotionCase.objects.filter(
+            pk__in=PromotionCase.objects.filter(visible_cases_filter(user)).values("pk")
+        )
+        .select_related(
+            "engineer__user",
+            "engineer__team",
+            "cycle__rubric_version__scale",
+            "nominated_by",
+            "decided_by",
+        )
+        .prefetch_related("axes__evidence__review__cycle", "committee")
+    )
+
+
+def get_case_for_user(user: Any, pk: int | str) -> PromotionCase:
+    """The case, or 404 both when it is missing and when the user may not see it."""
+    if not str(pk).isdigit():
+        raise Http404("No such promotion case.")
+    case = cases_for_user(user).filter(pk=pk).first()
+    if case is None:
+        raise Http404("No such promotion case.")
+    return case
+
+
+def candidate_evidence(case: PromotionCase) -> QuerySet[Evidence]:
+    """The engineer's evidence from this cycle and earlier ones: what a case may cite."""
+    return (
+        Evidence.objects.active()
+        .filter(
+            review__engineer_id=case.engineer_id,
+            review__cycle__self_review_ends__lte=case.cycle.self_review_ends,
+        )
+        .select_related("review__cycle")
+        .order_by("-review__cycle__self_review_ends", "-occurred_on", "pk")
+    )
+
+
+def get_job_for_user(user: Any, job_id: str) -> ExportJob:
+    """An export job, for HR or whoever asked for it; 404 for anyone else."""
+    job = (
+        ExportJob.objects.filter(pk=job_id).select_related("case").first()
+        if is_uuid(job_id)
+        else None
+    )
+    if job is None or not (is_hr(user) or job.requested_by_id == getattr(user, "pk", None)):
+        raise Http404("No such export.")
+    return job
+
+
+def batch_cases(
+    *, cycle: ReviewCycle | None = None, session: CalibrationSession | None = None
+) -> QuerySet[PromotionCase]:
+    """The cases of a cycle, or of the reviews on a calibration session's board."""
+    cases = PromotionCase.objects.select_related("engineer__user").order_by(
+        "engineer__user__last_name", "pk"
+    )
+    if session is not None:
+        return cases.filter(
+            cycle_id=session.cycle_id, engineer__reviews__session_entries__session=session
+        ).distinct()
+    assert cycle is not None
+    return cases.filter(cycle=cycle)
