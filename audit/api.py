@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit import registry
 from audit.models import AuditEvent
 from audit.services import ChainReport, chain_status, check_whole_chain
 from core.roles import is_hr
@@ -26,6 +27,11 @@ class IsHR(BasePermission):
 
 class AuditEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_repr")
+    sentence = serializers.SerializerMethodField()
+
+    def get_sentence(self, event: AuditEvent) -> str:
+        """What the action did, in words (from the registry of action codes)."""
+        return registry.sentence(event.action)
 
     class Meta:
         model = AuditEvent
@@ -34,6 +40,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "created_at",
             "actor",
             "action",
+            "sentence",
             "target_type",
             "target_id",
             "target_repr",
@@ -44,8 +51,14 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
 
 class AuditEventFilter(django_filters.FilterSet):
+    """Filters by the declared action codes (one action, or every action of an area), never
+    by matching strings."""
+
     actor = django_filters.CharFilter(field_name="actor_repr")
-    action = django_filters.CharFilter(field_name="action", lookup_expr="startswith")
+    area = django_filters.ChoiceFilter(
+        choices=lambda: [(a, a) for a in registry.areas()], method="by_area"
+    )
+    action = django_filters.ChoiceFilter(field_name="action", choices=registry.choices)
     target_type = django_filters.CharFilter()
     target_id = django_filters.CharFilter()
     since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
@@ -53,7 +66,10 @@ class AuditEventFilter(django_filters.FilterSet):
 
     class Meta:
         model = AuditEvent
-        fields = ["actor", "action", "target_type", "target_id", "since", "until"]
+        fields = ["actor", "area", "action", "target_type", "target_id", "since", "until"]
+
+    def by_area(self, queryset: Any, name: str, value: str) -> Any:
+        return queryset.filter(action__in=registry.in_area(value))
 
 
 class AuditEventListView(generics.ListAPIView):

@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 class Action(str):
     """An action code (`reviews.review.self_submitted`) and its sentence ("submitted the
-    self-review"), which reads after the actor's name."""
+    self-review"), which reads after the actor's name. The code's first part is its area."""
 
     sentence: str
 
@@ -19,6 +19,10 @@ class Action(str):
         action = super().__new__(cls, code)
         action.sentence = sentence
         return action
+
+    @property
+    def area(self) -> str:
+        return self.split(".", 1)[0]
 
 
 _REGISTRY: dict[str, Action] = {}
@@ -49,3 +53,16 @@ def declared() -> list[Action]:
 
 def codes(actions: Iterable[Action]) -> list[str]:
     return [str(a) for a in actions]
+
+
+def areas() -> list[str]:
+    return sorted({a.area for a in _REGISTRY.values()})
+
+
+def in_area(area: str) -> list[str]:
+    """Every declared code of one area, e.g. all of "calibration"."""
+    return sorted(code for code, a in _REGISTRY.items() if a.area == area)
+
+
+def choices() -> list[tuple[str, str]]:
+    return [(str(a), f"{a} — {a.sentence}") for a in declared()]

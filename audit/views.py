@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from audit import registry
 from audit.api import AuditEventFilter
 from audit.models import AuditEvent
 from audit.services import chain_status, check_whole_chain
@@ -19,11 +20,12 @@ from core.roles import is_hr
 
 PER_PAGE = 50
 
-# The page filters by the same rules as the API (exact actor, action prefix, exact target);
-# only the labels are the page's own.
+# The page filters by the same rules as the API (exact actor, a declared action or area,
+# exact target); only the labels are the page's own.
 LABELS = {
     "actor": ("Actor", "A username, exactly."),
-    "action": ("Action starts with", "e.g. calibration. or rubrics.version"),
+    "area": ("Area", "Every action of one part of Levelset."),
+    "action": ("Action", ""),
     "target_type": ("Target type", "e.g. reviews.review"),
     "target_id": ("Target id", ""),
     "since": ("Since", "ISO date-time, e.g. 2026-11-01T00:00"),
@@ -63,7 +65,10 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "report": report,
             "form": events.form,
             "page": page,
-            "events": [(event, json.dumps(event.payload, indent=1)) for event in page],
+            "events": [
+                (event, registry.sentence(event.action), json.dumps(event.payload, indent=1))
+                for event in page
+            ],
             "query": query.urlencode(),
             "filtered": filtered,
             "bad_page": bad_page,

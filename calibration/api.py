@@ -277,7 +277,7 @@ class BoardView(APIView):
                     {"review": r.pk, "engineer": str(r.engineer)}
                     for r in selectors.waiting_reviews(session).select_related("engineer__user")
                 ]
-                if session.opened_at is not None and session.closed_at is None
+                if session.has_board and session.closed_at is None
                 else [],
             },
             headers={"ETag": f'"{session.version}"'},

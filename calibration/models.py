@@ -73,6 +73,11 @@ class CalibrationSession(models.Model):
         return self.name
 
     @property
+    def has_board(self) -> bool:
+        """Opened at some point: the board holds its own copy of the reviews' ratings."""
+        return self.opened_at is not None
+
+    @property
     def board_label(self) -> str:
         """How a review on this board names it."""
         return f"calibration session '{self.name}' (#{self.pk})"

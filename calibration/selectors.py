@@ -87,7 +87,7 @@ def board_rows(
     version = _version(session)
     specs = [d.spec() for d in version.dimensions.all()]
     scale = version.scale_spec()
-    scheduled = session.status == CalibrationSession.Status.SCHEDULED
+    scheduled = not session.has_board
     review_fields = {
         "level": "level_code",
         "state": "state",

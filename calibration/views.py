@@ -75,7 +75,7 @@ def _session_page(
     role = session.participant_role(user)
     actions = workflow.allowed_actions(session, user)
     editable = "adjust" in actions
-    on_board = session.opened_at is not None
+    on_board = session.has_board
     distribution = analytics.distribution(
         rows, scale_min=scale.min_rating, scale_max=scale.max_rating, guidance=session.guidance
     )

@@ -97,7 +97,7 @@ class JobSerializer(serializers.ModelSerializer):
         ]
 
     def get_download_url(self, job: ExportJob) -> str | None:
-        if job.status != ExportJob.Status.DONE:
+        if not job.is_done:
             return None
         if job.case_id:
             return f"/api/promotions/{job.case_id}/packet.pdf"
@@ -247,7 +247,7 @@ class ExportArchiveView(APIView):
     @extend_schema(responses={(200, "application/zip"): bytes})
     def get(self, request: Request, job_id: str) -> FileResponse:
         job = selectors.get_job_for_user(request.user, job_id)
-        if job.status != ExportJob.Status.DONE or not job.archive:
+        if not job.is_done or not job.archive:
             raise Http404("The export is not ready.")
         return FileResponse(
             open(job.archive, "rb"),

@@ -263,6 +263,10 @@ class ExportJob(models.Model):
         return "nothing: the export has finished"
 
     @property
+    def is_done(self) -> bool:
+        return self.status == self.Status.DONE
+
+    @property
     def is_running(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RENDERING)
 

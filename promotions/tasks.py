@@ -27,7 +27,7 @@ TIME_LIMIT = settings.LEVELSET_PACKET_TIME_LIMIT
 )
 def export_packet(job_id: str) -> str:
     job = ExportJob.objects.select_related("case__engineer__user").get(pk=job_id)
-    if job.status == ExportJob.Status.DONE and job.packet_id:
+    if job.is_done and job.packet_id:
         return str(job.packet_id)
     exports.job_start(job_id, message="Rendering the packet…")
     try:
@@ -51,7 +51,7 @@ def export_packet(job_id: str) -> str:
 )
 def export_batch(job_id: str) -> str:
     job = ExportJob.objects.select_related("cycle", "session").get(pk=job_id)
-    if job.status == ExportJob.Status.DONE and job.archive:
+    if job.is_done and job.archive:
         return job.archive
     cases = list(batch_cases(cycle=job.cycle, session=job.session))
     exports.job_start(job_id, total=len(cases), message=f"Rendering {len(cases)} packets…")

@@ -385,10 +385,47 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
     """HR: every cycle with its phase and an upload form for team DORA metrics."""
     if not can_manage_cycles(request.user):
         raise Http404("No such page.")
+    cycles = [
+        (cycle, workflow.allowed_actions(cycle, request.user))
+        for cycle in selectors.cycles_for_user(request.user)
+    ]
     return render(
+        request, "reviews/cycles.html", {"cycles": cycles, "form": TeamMetricsUploadForm()}
+    )
+
+
+def _cycle_step(request: HttpRequest, pk: int, act: Any, done: str) -> HttpResponse:
+    cycle = selectors.get_cycle_for_user(request.user, pk)
+    try:
+        cycle = act(cycle)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done.format(cycle=cycle, phase=cycle.get_phase_display()))
+    return redirect("reviews:cycles")
+
+
+@login_required
+@require_POST
+def cycle_advance(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = acting_user(request)
+    return _cycle_step(
         request,
-        "reviews/cycles.html",
-        {"cycles": selectors.cycles_for_user(request.user), "form": TeamMetricsUploadForm()},
+        pk,
+        lambda cycle: services.cycle_advance(actor=actor, cycle=cycle),
+        "{cycle} is now in {phase}.",
+    )
+
+
+@login_required
+@require_POST
+def cycle_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    actor, reason = acting_user(request), request.POST.get("reason", "")
+    return _cycle_step(
+        request,
+        pk,
+        lambda cycle: services.cycle_reopen(actor=actor, cycle=cycle, reason=reason),
+        "{cycle} is back in {phase}.",
     )
 
 

@@ -14,13 +14,19 @@ from typing import Any
 GOVERNANCE_FIELDS = ("owner", "purpose", "limitations", "anti_gaming", "review_cadence")
 
 # Individual activity metrics (DESIGN.md, principle 4). Matched against what a dimension is
-# called and what it says it measures; limitations and anti-gaming notes may mention them.
+# called and what it says it measures, every criterion and every scale anchor; limitations and
+# anti-gaming notes may mention them (they say what not to do).
 ACTIVITY_METRICS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), label)
     for pattern, label in (
-        (r"\blines?[\s_-]+of[\s_-]+code\b|\bs?loc\b", "lines of code"),
         (
-            r"\bcommit(s)?[\s_-]*(count|per|number)|\b(number|count)[\s_-]+of[\s_-]+commits\b",
+            r"\blines?[\s_-]+of[\s_-]+code\b|\bs?loc\b|\blines[\s_-]+(changed|added|written)\b",
+            "lines of code",
+        ),
+        (
+            r"\bcommit(s)?[\s_-]*(count|per|number)|\b(number|count)[\s_-]+of[\s_-]+commits\b"
+            r"|\b\d+\s+commits\b|\bcommits?\b[^.;]{0,40}?\b(times?|per|a|each|every)[\s_-]+"
+            r"(day|week|sprint|month)\b",
             "commit counts",
         ),
         (
@@ -30,12 +36,37 @@ ACTIVITY_METRICS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (
             r"\bhours?[\s_-]*(worked|logged|spent|per)\b|\b(number|count)[\s_-]+of[\s_-]+hours\b"
-            r"|\btime[\s_-]+logged\b",
+            r"|\btime[\s_-]+logged\b|\blog(s|ged|ging)?\s+(at\s+least\s+)?\d+\+?\s*hours?\b"
+            r"|\b\d+\+?\s*hours?\s+(a|per|each|every)\s+(day|week)\b",
             "hours worked",
         ),
         (r"\bstory[\s_-]*points?\b", "story points"),
+        (r"\bvelocity\b", "velocity"),
+        (
+            r"\b(tickets?|issues?|jiras?|stories|tasks?)[\s_-]+(closed|resolved|completed|done)\b"
+            r"|\b(closed|resolved|completed|closes|resolves)\s+(\d+\s+)?(more\s+)?"
+            r"(tickets?|issues?|jiras?)\b|\b(number|count)[\s_-]+of[\s_-]+(tickets|issues)\b",
+            "tickets closed",
+        ),
+        (r"\bthroughput\b", "throughput"),
+        (
+            r"\b(number|count)[\s_-]+of[\s_-]+(deploys|deployments|reviews\s+done)\b"
+            r"|\bdeploys?[\s_-]+per[\s_-]+(engineer|person|developer)\b",
+            "deployment counts",
+        ),
     )
 )
+
+
+def activity_metric(text: str) -> tuple[str, str] | None:
+    """The individual activity metric `text` asks for, and the words that ask for it."""
+    for pattern, metric in ACTIVITY_METRICS:
+        match = pattern.search(text)
+        if match:
+            return metric, match.group(0)
+    return None
+
+
 ACTIVITY_WHY = (
     "is an individual activity metric: it counts effort rather than outcomes, is easy to game "
     "and penalises invisible work such as mentoring and incident follow-ups. Rate the outcome "
@@ -129,10 +160,30 @@ def lint_document(document: dict[str, Any], *, max_share: Decimal) -> list[LintP
                     LintProblem(f"{path}.gate.cap", f"{label}: must be within [{lo}, {hi}]")
                 )
         text = " ".join(str(dimension.get(field) or "") for field in ("key", "name", "purpose"))
-        for pattern, metric in ACTIVITY_METRICS:
-            if pattern.search(text):
+        found = activity_metric(text)
+        if found:
+            problems.append(
+                LintProblem(path, f"{label}: measures {found[0]}, which {ACTIVITY_WHY}")
+            )
+        for code, criterion in (dimension.get("criteria") or {}).items():
+            found = activity_metric(str(criterion or ""))
+            if found:
+                metric, words = found
                 problems.append(
-                    LintProblem(path, f"{label}: measures {metric}, which {ACTIVITY_WHY}")
+                    LintProblem(
+                        f"{path}.criteria.{code}",
+                        f'{label}, level {code}: "{words}" asks for {metric}, which {ACTIVITY_WHY}',
+                    )
                 )
-                break
+    for point, anchor in sorted((scale.get("anchors") or {}).items(), key=lambda i: str(i[0])):
+        found = activity_metric(str(anchor or ""))
+        if found:
+            metric, words = found
+            problems.append(
+                LintProblem(
+                    f"scale.anchors.{point}",
+                    f'the anchor of rating {point}: "{words}" asks for {metric}, which '
+                    f"{ACTIVITY_WHY}",
+                )
+            )
     return problems

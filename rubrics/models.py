@@ -17,11 +17,24 @@ from django.db import models
 from django.db.models import Q
 from django_fsm import FSMField, transition
 
+from core.roles import is_hr_or_system
+from core.workflow import step
 from rubrics.scoring import DimensionSpec, ScaleSpec
 
 KEY_VALIDATOR = RegexValidator(
     r"^[a-z][a-z0-9_]*$", "Use lower-case letters, digits and underscores, starting with a letter."
 )
+
+
+def _manages_rubrics(version: Any, user: Any) -> bool:
+    return is_hr_or_system(user)
+
+
+def _approves(version: Any, user: Any) -> bool:
+    """A second HR user: never the one who submitted the version that awaits approval."""
+    awaiting = version.status == RubricVersion.Status.PENDING_APPROVAL
+    submitter = version.submitted_by_id == getattr(user, "pk", None)
+    return is_hr_or_system(user) and not (awaiting and submitter)
 
 
 class RubricVersionFrozen(Exception):
@@ -147,22 +160,71 @@ class RubricVersion(models.Model):
     def is_released(self) -> bool:
         return self.status in self.RELEASED
 
-    # Lifecycle (django-fsm): the services call these, then save the lifecycle fields.
-    @transition(field=status, source=Status.DRAFT, target=Status.PENDING_APPROVAL)
+    # ---- the version machine (core.workflow asks it) ----------------------------------------
+
+    def state_sentence(self) -> str:
+        return f"{self} is {self.get_status_display().lower()}"
+
+    def idle_sentence(self) -> str:
+        return "nothing: a retired version stays as it is, for the record"
+
+    @transition(
+        field=status,
+        source=Status.DRAFT,
+        target=None,
+        permission=_manages_rubrics,
+        custom=step("edit the draft (only drafts change)", "HR"),
+    )
+    def edit(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=Status.DRAFT,
+        target=Status.PENDING_APPROVAL,
+        permission=_manages_rubrics,
+        custom=step("submit the version for a second HR approval", "HR", hidden=True),
+    )
     def submit_for_approval(self) -> None:
         pass
 
-    @transition(field=status, source=Status.PENDING_APPROVAL, target=Status.DRAFT)
+    @transition(
+        field=status,
+        source=Status.PENDING_APPROVAL,
+        target=Status.DRAFT,
+        permission=_manages_rubrics,
+        custom=step("send the version back to draft", "a second HR user"),
+    )
     def send_back(self) -> None:
         pass
 
     @transition(
-        field=status, source=[Status.DRAFT, Status.PENDING_APPROVAL], target=Status.PUBLISHED
+        field=status,
+        source=Status.PENDING_APPROVAL,
+        target=None,
+        permission=_approves,
+        custom=step("approve the version", "a second HR user"),
+    )
+    def approve(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[Status.DRAFT, Status.PENDING_APPROVAL],
+        target=Status.PUBLISHED,
+        permission=_manages_rubrics,
+        custom=step("publish the version", "HR"),
     )
     def publish(self) -> None:
         pass
 
-    @transition(field=status, source=Status.PUBLISHED, target=Status.RETIRED)
+    @transition(
+        field=status,
+        source=Status.PUBLISHED,
+        target=Status.RETIRED,
+        permission=_manages_rubrics,
+        custom=step("retire the version", "HR"),
+    )
     def retire(self) -> None:
         pass
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from audit import services as audit
+from core import workflow
 from core.actors import User
 from core.errors import Conflict, Forbidden, ValidationFailed
 from rubrics import events
@@ -197,10 +198,7 @@ def version_update(*, actor: User, version: RubricVersion, data: Any) -> RubricV
         )
     with transaction.atomic():
         version = _locked(version)
-        if not version.is_draft:
-            raise Conflict(
-                f"{version} is {version.get_status_display().lower()}: only drafts change."
-            )
+        workflow.require(version, "edit", actor)
         before = version_to_document(version)
         _write_content(version, document)
         version = with_content(RubricVersion.objects.all()).get(pk=version.pk)
@@ -231,9 +229,7 @@ def version_publish(*, actor: User, version: RubricVersion, rationale: str) -> R
     rationale = (rationale or "").strip()
     with transaction.atomic():
         version = _locked(version)
-        if not version.is_draft:
-            state = version.get_status_display().lower()
-            raise Conflict(f"{version} is {state}; only a draft can be published.")
+        workflow.require(version, "edit", actor)  # publishing starts from a draft
         errors: dict[str, list[str]] = {}
         if not rationale:
             errors["rationale"] = ["Say why this version exists: publishing needs a rationale."]
@@ -270,10 +266,7 @@ def version_approve(*, actor: User, version: RubricVersion) -> RubricVersion:
     _require_manager(actor)
     with transaction.atomic():
         version = _locked(version)
-        if version.status != Status.PENDING_APPROVAL:
-            raise Conflict(f"{version} is not awaiting approval.")
-        if actor is not None and version.submitted_by_id == actor.pk:
-            raise Forbidden("A second HR user must approve: you submitted this version.")
+        workflow.require(version, "approve", actor)
         return _go_live(actor=actor, version=version, approver=actor)
 
 
@@ -284,8 +277,7 @@ def version_send_back(*, actor: User, version: RubricVersion, reason: str) -> Ru
         raise ValidationFailed("Say why it goes back.", errors={"reason": ["is required"]})
     with transaction.atomic():
         version = _locked(version)
-        if version.status != Status.PENDING_APPROVAL:
-            raise Conflict(f"{version} is not awaiting approval.")
+        workflow.require(version, "send_back", actor)
         version.send_back()
         version.save(update_fields=["status"])
         audit.record(
@@ -301,8 +293,7 @@ def version_retire(*, actor: User, version: RubricVersion) -> RubricVersion:
     _require_manager(actor)
     with transaction.atomic():
         version = _locked(version)
-        if version.status != Status.PUBLISHED:
-            raise Conflict(f"{version} is not published, so it cannot be retired.")
+        workflow.require(version, "retire", actor)
         _retire(actor, version)
     return version
 

@@ -118,7 +118,12 @@ def test_audit_api_is_hr_only_and_filterable(cal: Calibration) -> None:
     events = hr.get(f"/api/audit/events/?target_type=reviews.review&target_id={review.pk}").json()
     actions = [e["action"] for e in events["results"]]
     assert "calibration.adjustment.made" in actions and "reviews.review.finalized" in actions
-    by_actor = hr.get("/api/audit/events/?actor=fatima&action=calibration.").json()["results"]
+    by_actor = hr.get("/api/audit/events/?actor=fatima&area=calibration").json()["results"]
+    assert by_actor and {e["action"].split(".")[0] for e in by_actor} == {"calibration"}
+    one = hr.get("/api/audit/events/?action=calibration.adjustment.made").json()["results"]
+    assert [e["sentence"] for e in one] == ["changed a rating in calibration"]
+    unknown = hr.get("/api/audit/events/?action=calibration.")
+    assert unknown.status_code == 400 and "action" in unknown.json()["errors"]
     assert by_actor and {e["actor"] for e in by_actor} == {"fatima"}
     assert hr.get("/api/audit/chain/").json()["ok"] is True
     for user in (cal.org.manager, cal.org.engineer, cal.facilitator):

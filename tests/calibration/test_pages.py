@@ -297,7 +297,7 @@ def test_audit_page_filters_and_follows_one_target(cal: Calibration) -> None:
     seqs = [int(s) for s in re.findall(r'<tr id="event-(\d+)"', html)]
     assert seqs == sorted(seqs, reverse=True)  # newest first
     assert len(seqs) == min(AuditEvent.objects.count(), 50)
-    filtered = hr.get("/audit/?actor=fatima&action=calibration.").content.decode()
+    filtered = hr.get("/audit/?actor=fatima&area=calibration").content.decode()
     rows = re.findall(r'<tr id="event-\d+".*?</tr>', filtered, re.S)
     assert rows and all("<td>fatima</td>" in row for row in rows)
     assert {re.findall(r"<code>(calibration\.[a-z.]+)</code>", row)[0] for row in rows} == {

@@ -82,3 +82,42 @@ def test_scale_needs_a_midpoint() -> None:
     for d in document["dimensions"]:
         d.pop("gate", None)
     assert "three points" in paths(document)["scale"]
+
+
+@pytest.mark.parametrize(
+    ("criterion", "metric", "words"),
+    [
+        ("Commits at least 30 times per week and logs 45 hours", "commit counts", "Commits at"),
+        ("Logs 45 hours a week on the roadmap", "hours worked", "Logs 45 hours"),
+        ("Keeps the team's velocity above 40", "velocity", "velocity"),
+        ("Has the most tickets closed in the team", "tickets closed", "tickets closed"),
+        ("Raises PR throughput quarter on quarter", "throughput", "throughput"),
+        ("Writes 2,000 lines changed per month", "lines of code", "lines changed"),
+    ],
+)
+def test_criteria_are_read_too_naming_dimension_level_and_words(
+    criterion: str, metric: str, words: str
+) -> None:
+    document = ladder(1)
+    level = document["levels"][1]["code"]
+    document["dimensions"][0]["criteria"][level] = criterion
+    key = document["dimensions"][0]["key"]
+    message = paths(document)[f"dimensions[0].criteria.{level}"]
+    assert message.startswith(f'dimensions[0] ({key}), level {level}: "{words}')
+    assert f"asks for {metric}" in message and "easy to game" in message
+
+
+def test_scale_anchors_are_read_too() -> None:
+    document = ladder(1)
+    document["scale"]["anchors"][5] = "Closes 20 more tickets than anyone else"
+    message = paths(document)["scale.anchors.5"]
+    assert message.startswith('the anchor of rating 5: "Closes 20 more tickets"')
+    assert "tickets closed" in message
+
+
+def test_outcome_language_is_not_mistaken_for_an_activity_metric() -> None:
+    document = ladder(1)
+    document["dimensions"][0]["criteria"][document["levels"][0]["code"]] = (
+        "Ships reviewed changes weekly that customers notice; closes the loop on incidents."
+    )
+    assert lint_document(document, max_share=MAX) == []
