@@ -7,7 +7,7 @@ PYTHON ?= python3
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
 	poppler-utils chromium
 
-.PHONY: install system-deps run test lint typecheck bench clean
+.PHONY: install system-deps run test lint typecheck bench stateful clean
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
@@ -45,6 +45,12 @@ test: lint typecheck
 
 bench: install
 	$(PY) -m bench
+
+# A long, fresh search of the whole workflow (CI replays a short, fixed one in `make test`).
+stateful: install
+	LEVELSET_STATEFUL_RANDOM=1 LEVELSET_STATEFUL_EXAMPLES=$${EXAMPLES:-300} \
+	LEVELSET_STATEFUL_STEPS=$${STEPS:-60} \
+		$(VENV)/bin/pytest -p no:randomly -s tests/test_stateful_workflow.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var tests/artifacts bench/results

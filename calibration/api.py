@@ -33,8 +33,6 @@ class SessionSerializer(serializers.ModelSerializer):
     facilitator = serializers.CharField(source="facilitator.get_username")
     participants = serializers.SerializerMethodField()
     scope = serializers.SerializerMethodField()
-    allowed_actions = serializers.SerializerMethodField()
-    allowed_now = serializers.SerializerMethodField()
 
     class Meta:
         model = CalibrationSession
@@ -52,17 +50,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "locked_at",
             "closed_at",
             "summary",
-            "allowed_actions",
-            "allowed_now",
         ]
-
-    def get_allowed_actions(self, session: CalibrationSession) -> list[str]:
-        """What the requesting user may do to the session now."""
-        request = self.context.get("request")
-        return workflow.allowed_actions(session, request.user) if request is not None else []
-
-    def get_allowed_now(self, session: CalibrationSession) -> str:
-        return workflow.now_sentence(session)
 
     def get_participants(self, session: CalibrationSession) -> list[dict[str, str]]:
         return [
@@ -75,6 +63,24 @@ class SessionSerializer(serializers.ModelSerializer):
             "levels": session.scope_levels,
             "managers": [m.get_username() for m in session.scope_managers.all()],
         }
+
+
+class SessionDetailSerializer(SessionSerializer):
+    """One session, with what the requesting user may do to it now (the list leaves that out:
+    whether a manager may change ratings is a question per session)."""
+
+    allowed_actions = serializers.SerializerMethodField()
+    allowed_now = serializers.SerializerMethodField()
+
+    class Meta(SessionSerializer.Meta):
+        fields = [*SessionSerializer.Meta.fields, "allowed_actions", "allowed_now"]
+
+    def get_allowed_actions(self, session: CalibrationSession) -> list[str]:
+        """What the requesting user may do to the session now."""
+        return workflow.allowed_actions(session, self.context["request"].user)
+
+    def get_allowed_now(self, session: CalibrationSession) -> str:
+        return workflow.now_sentence(session)
 
 
 class SessionInput(serializers.Serializer):
@@ -170,14 +176,15 @@ class AppealSerializer(serializers.ModelSerializer):
         return appeal.resolved_by.get_username() if appeal.resolved_by else None
 
 
-def _session_response(request: Request, session: CalibrationSession, code: int = 200) -> Response:
-    session = selectors.get_session_for_user(request.user, session.pk)
+def _session_response(
+    request: Request, session: CalibrationSession, code: int = 200, *, fresh: bool = False
+) -> Response:
+    """The session as JSON; after a change it is read again (`fresh`: it was just loaded)."""
+    if not fresh:
+        session = selectors.get_session_for_user(request.user, session.pk)
     prefetch_related_objects([session], "scope_teams", "scope_managers")
-    return Response(
-        SessionSerializer(session, context={"request": request}).data,
-        status=code,
-        headers={"ETag": f'"{session.version}"'},
-    )
+    data = SessionDetailSerializer(session, context={"request": request}).data
+    return Response(data, status=code, headers={"ETag": f'"{session.version}"'})
 
 
 class SessionListView(APIView):
@@ -188,7 +195,7 @@ class SessionListView(APIView):
         )
         return Response(SessionSerializer(sessions, many=True, context={"request": request}).data)
 
-    @extend_schema(request=SessionInput, responses={201: SessionSerializer})
+    @extend_schema(request=SessionInput, responses={201: SessionDetailSerializer})
     def post(self, request: Request) -> Response:
         if not can_create_sessions(request.user):
             raise Forbidden("Only HR or a facilitator can schedule calibration sessions.")
@@ -218,14 +225,16 @@ class SessionListView(APIView):
 
 
 class SessionDetailView(APIView):
-    @extend_schema(responses=SessionSerializer)
+    @extend_schema(responses=SessionDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return _session_response(request, selectors.get_session_for_user(request.user, pk))
+        return _session_response(
+            request, selectors.get_session_for_user(request.user, pk), fresh=True
+        )
 
 
 def _transition(service: Any) -> type[APIView]:
     class TransitionView(APIView):
-        @extend_schema(request=None, responses=SessionSerializer)
+        @extend_schema(request=None, responses=SessionDetailSerializer)
         def post(self, request: Request, pk: int) -> Response:
             session = selectors.get_session_for_user(request.user, pk)
             return _session_response(request, service(actor=acting_user(request), session=session))
@@ -250,7 +259,7 @@ class AddReviewsInput(serializers.Serializer):
 
 
 class SessionAddReviewsView(APIView):
-    @extend_schema(request=AddReviewsInput, responses=SessionSerializer)
+    @extend_schema(request=AddReviewsInput, responses=SessionDetailSerializer)
     def post(self, request: Request, pk: int) -> Response:
         data = valid_input(AddReviewsInput, request)
         session = selectors.get_session_for_user(request.user, pk)

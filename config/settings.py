@@ -185,6 +185,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AppealOutcomeEnum": "calibration.api.APPEAL_OUTCOMES",
         "PromotionOutcomeEnum": "promotions.models.PromotionCase.Outcome",
+        "AppealStatusEnum": "calibration.models.Appeal.Status",
+        "SessionStatusEnum": "calibration.models.CalibrationSession.Status",
+        "PromotionStatusEnum": "promotions.models.PromotionCase.Status",
+        "ExportStatusEnum": "promotions.models.ExportJob.Status",
+        "RubricVersionStatusEnum": "rubrics.models.RubricVersion.Status",
     },
 }
 

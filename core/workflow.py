@@ -69,6 +69,11 @@ def is_permitted(instance: Any, name: str, user: Any) -> bool:
     return _declared(instance, name).has_perm(instance, user)
 
 
+def is_open(instance: Any, name: str) -> bool:
+    """Whether the step is possible now for whoever takes it (state and conditions only)."""
+    return name in {t.name for t in _available(instance)}
+
+
 def can(instance: Any, name: str, user: Any) -> bool:
     """Whether `user` may take this step now."""
     return name in allowed_actions(instance, user)
@@ -86,7 +91,7 @@ def require(instance: Any, name: str, user: Any) -> None:
     what = label(instance, name)
     if not declared.has_perm(instance, user):
         raise Forbidden(f"Only {declared.custom.get('who', 'someone else')} can {what}.")
-    if name not in {t.name for t in _available(instance)}:
+    if not is_open(instance, name):
         raise Conflict(f"Cannot {what}: {instance.state_sentence()}. Now {now_sentence(instance)}.")
 
 

@@ -70,7 +70,7 @@ class CaseSerializer(serializers.ModelSerializer):
 
     def get_problems(self, case: PromotionCase) -> dict[str, list[str]]:
         """What the case still lacks before it can be submitted (empty once submitted)."""
-        if not workflow.can(case, "submit", case.nominated_by):
+        if not workflow.is_open(case, "submit"):
             return {}
         return promotions.submission_problems(case)
 

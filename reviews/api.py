@@ -258,11 +258,19 @@ class ReviewReasonInput(serializers.Serializer):
 
 
 class WhatIfInput(serializers.Serializer):
-    ratings = serializers.DictField(child=serializers.JSONField(), allow_empty=False)
+    ratings = serializers.DictField(
+        child=serializers.JSONField(allow_null=True),
+        allow_empty=False,
+        help_text='{dimension: rating, or null for "not rated"}; every other rating is kept.',
+    )
 
 
-def _detail(request: Request, review: Review, code: int = status.HTTP_200_OK) -> Response:
-    review = selectors.get_review_for_user(request.user, review.pk)
+def _detail(
+    request: Request, review: Review, code: int = status.HTTP_200_OK, *, fresh: bool = False
+) -> Response:
+    """The review as JSON; after a change it is read again (`fresh`: it was just loaded)."""
+    if not fresh:
+        review = selectors.get_review_for_user(request.user, review.pk)
     data = ReviewDetailSerializer(review, context={"request": request, "detailed": True}).data
     return Response(data, status=code, headers={"ETag": f'"{review.version}"'})
 
@@ -449,7 +457,7 @@ class ReviewListView(generics.ListAPIView):
 class ReviewDetailView(APIView):
     @extend_schema(responses=ReviewDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return _detail(request, selectors.get_review_for_user(request.user, pk))
+        return _detail(request, selectors.get_review_for_user(request.user, pk), fresh=True)
 
 
 class EvidenceListView(APIView):

@@ -215,13 +215,13 @@ def cycle_advance(*, actor: User, cycle: ReviewCycle) -> ReviewCycle:
 def cycle_reopen(*, actor: User, cycle: ReviewCycle, reason: str) -> ReviewCycle:
     """Move the cycle back to its previous phase, with a reason (e.g. to let late
     self-reviews in). Reviews keep their states; the previous phase's steps open again."""
-    if len(reason.split()) < 3:
-        raise ValidationFailed(
-            "Say in a sentence why the phase reopens.", errors={"reason": ["is required"]}
-        )
     with transaction.atomic():
         cycle = _locked_cycle(cycle)
         workflow.require(cycle, "reopen", actor)
+        if len(reason.split()) < 3:
+            raise ValidationFailed(
+                "Say in a sentence why the phase reopens.", errors={"reason": ["is required"]}
+            )
         before = cycle.phase
         cycle.reopen()
         cycle.save(update_fields=["phase"])

@@ -92,10 +92,14 @@ def test_worker_recomputes_a_cycles_scores(worker: str, published: object, hr: o
     org.advance("manager_review")
     for user in (org.engineer, org.peer):
         rating_set_manager(actor=org.manager, review=org.review(user), ratings=ALL_MIDPOINT)
+    # Scores stored under an older formula are out of date: the worker recomputes them, once.
+    ScoreSnapshot.objects.update(formula_version="weighted-mean-gated/0")
     before = ScoreSnapshot.objects.count()
     result = recompute_cycle_scores.apply_async(args=[org.cycle.pk, org.hr.pk], queue=worker)
     assert result.get(timeout=60) == 2
     assert ScoreSnapshot.objects.count() == before + 2
+    again = recompute_cycle_scores.apply_async(args=[org.cycle.pk, org.hr.pk], queue=worker)
+    assert again.get(timeout=60) == 0
     assert set(
         ScoreSnapshot.objects.filter(reason="recompute").values_list("composite", flat=True)
     ) == {3}
