@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from calibration.models import Adjustment
+from core.forms import scale_choices
 from reviews.models import Evidence
 from rubrics.models import Dimension, RatingScale
 
@@ -54,13 +55,7 @@ class AdjustmentForm(forms.Form):
             *names.items(),
             (Adjustment.OVERALL, "Overall rating"),
         ]
-        self.fields["rating"].choices = [  # type: ignore[attr-defined]
-            ("", "—"),
-            *(
-                (str(point), f"{point} · {anchor}" if anchor else str(point))
-                for point, anchor in scale.points()
-            ),
-        ]
+        self.fields["rating"].choices = scale_choices(scale.points())  # type: ignore[attr-defined]
         self.fields["evidence"].choices = [  # type: ignore[attr-defined]
             (item.pk, f"{item.title} ({_supports(item, names)})") for item in evidence
         ]

@@ -43,7 +43,7 @@ def _spread_by_manager(pairs: list[tuple[Any, Decimal | None]]) -> dict[str, Any
 def cycle_health(cycle: ReviewCycle) -> dict[str, Any]:
     counts: dict[str, int] = {
         row["state"]: row["n"]
-        for row in Review.objects.filter(cycle=cycle).values("state").annotate(n=Count("pk"))
+        for row in Review.objects.in_cycle(cycle).values("state").annotate(n=Count("pk"))
     }
     total = sum(counts.values())
     completion = {
@@ -51,7 +51,7 @@ def cycle_health(cycle: ReviewCycle) -> dict[str, Any]:
         for phase, states in PHASE_STATES.items()
     }
     opened = cycle.opened_at
-    finished = Review.objects.filter(cycle=cycle, finalized_at__isnull=False)
+    finished = Review.objects.in_cycle(cycle).filter(finalized_at__isnull=False)
     durations = [
         (finalized - opened).total_seconds() / 86400
         for finalized in finished.values_list("finalized_at", flat=True)

@@ -12,7 +12,7 @@ from django_fsm import FSMField, transition
 from core.roles import is_hr
 from core.workflow import step
 from people.models import Team
-from reviews.models import Evidence, Review, ReviewCycle
+from reviews.models import Evidence, Review, ReviewCycle, ReviewQuerySet
 
 # An adjustment's "dimension" for the manager's overall rating.
 OVERALL = "overall"
@@ -102,12 +102,12 @@ class CalibrationSession(models.Model):
             return False
         return self.scoped_reviews().filter(manager_id=getattr(user, "pk", None)).exists()
 
-    def scoped_reviews(self) -> models.QuerySet[Review]:
+    def scoped_reviews(self) -> ReviewQuerySet:
         """The cycle's reviews matching every scope filter the session sets (an empty filter
         matches all), as one query."""
         teams = self.scope_teams.through.objects.filter(calibrationsession_id=self.pk)
         managers = self.scope_managers.through.objects.filter(calibrationsession_id=self.pk)
-        reviews = Review.objects.filter(cycle_id=self.cycle_id).filter(
+        reviews = Review.objects.in_cycle(self.cycle_id).filter(
             (~Exists(teams) | Q(team_id__in=teams.values("team_id")))
             & (~Exists(managers) | Q(manager_id__in=managers.values("user_id")))
         )

@@ -54,7 +54,7 @@ def waiting_reviews(session: CalibrationSession) -> QuerySet[Review]:
     puts on the board, and what the board lists as waiting once it is open."""
     return (
         session.scoped_reviews()
-        .filter(state=Review.State.MANAGER_SUBMITTED)
+        .in_state(Review.State.MANAGER_SUBMITTED)
         .order_by("team__name", "engineer__user__last_name", "pk")
     )
 

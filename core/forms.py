@@ -3,6 +3,8 @@ service error beside the field it names."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django import forms
 
 from core.errors import DomainError
@@ -21,3 +23,14 @@ def add_service_errors(form: forms.Form, error: DomainError) -> None:
             unplaced = True
     if unplaced:
         form.add_error(None, error.message)
+
+
+def scale_choices(points: Iterable[tuple[int, str]]) -> list[tuple[str, str]]:
+    """A rating select's options: "not rated", then each point of the scale with its anchor."""
+    return [
+        ("", "—"),
+        *(
+            (str(point), f"{point} · {anchor}" if anchor else str(point))
+            for point, anchor in points
+        ),
+    ]

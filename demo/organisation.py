@@ -124,7 +124,7 @@ def _manager_rate(review: Review, n: int, submit: bool) -> None:
 
 def _reviews(cycle: ReviewCycle) -> list[Review]:
     return list(
-        Review.objects.filter(cycle=cycle)
+        Review.objects.in_cycle(cycle)
         .select_related("cycle__rubric_version", "engineer__user", "team", "manager")
         .order_by("engineer__user__username")
     )

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from core.actors import acting_user
 from people import services
 from people.models import Engineer, Team
 
@@ -18,7 +19,7 @@ class TeamAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def save_model(self, request: HttpRequest, obj: Team, form: Any, change: bool) -> None:
-        actor: Any = request.user
+        actor = acting_user(request)
         if change:
             saved = services.team_update(actor=actor, team=obj, name=obj.name)
         else:
@@ -38,7 +39,7 @@ class EngineerAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "user__last_name"]
 
     def save_model(self, request: HttpRequest, obj: Engineer, form: Any, change: bool) -> None:
-        actor: Any = request.user
+        actor = acting_user(request)
         values = {field: getattr(obj, field) for field in services.ENGINEER_FIELDS}
         if change:
             services.engineer_update(

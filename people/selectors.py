@@ -7,11 +7,11 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
-from people.models import Engineer, Team
+from people.models import Engineer, EngineerQuerySet, Team
 from people.permissions import visible_engineers_filter
 
 
-def engineers_for_user(user: Any) -> QuerySet[Engineer]:
+def engineers_for_user(user: Any) -> EngineerQuerySet:
     return (
         Engineer.objects.filter(visible_engineers_filter(user))
         .select_related("user", "team", "manager")

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from core import workflow
 from core.actors import acting_user
 from core.errors import DomainError
-from core.forms import add_service_errors
+from core.forms import add_service_errors, scale_choices
 from core.roles import Role
 from people.models import Engineer
 from people.selectors import engineers_for_user
@@ -38,16 +38,13 @@ class NominateForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["engineer"].queryset = engineers_for_user(user).filter(manager=user)  # type: ignore[attr-defined]
+        self.fields["engineer"].queryset = engineers_for_user(user).reporting_to(user)  # type: ignore[attr-defined]
 
 
 class AxisForm(forms.Form):
-    rating = forms.TypedChoiceField(
-        choices=[("", "—"), *((str(i), str(i)) for i in range(1, 6))],
-        coerce=int,
-        empty_value=None,
-        required=False,
-    )
+    """One readiness axis, rated on the cycle's rubric scale (anchors shown)."""
+
+    rating = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
     narrative = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
         required=False,
@@ -55,9 +52,16 @@ class AxisForm(forms.Form):
     )
     evidence = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False)
 
-    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        choices: list[tuple[str, str]],
+        scale: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["evidence"].choices = choices  # type: ignore[attr-defined]
+        self.fields["rating"].choices = scale_choices(scale)  # type: ignore[attr-defined]
 
 
 def _evidence_choices(case: PromotionCase) -> list[tuple[str, str]]:
@@ -76,6 +80,7 @@ def _case_page(
         form = forms_.get(f"axis_{axis.axis}") or AxisForm(
             prefix=axis.axis,
             choices=choices,
+            scale=case.cycle.rubric_version.scale.points(),
             initial={
                 "rating": axis.rating,
                 "narrative": axis.narrative,
@@ -145,7 +150,12 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         axis = request.POST.get("axis", "")
         if axis not in ReadinessAxis.Axis.values:
             raise Http404("No such axis.")
-        form = AxisForm(request.POST, prefix=axis, choices=_evidence_choices(case))
+        form = AxisForm(
+            request.POST,
+            prefix=axis,
+            choices=_evidence_choices(case),
+            scale=case.cycle.rubric_version.scale.points(),
+        )
         if form.is_valid():
             try:
                 promotions.case_update(

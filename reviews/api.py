@@ -28,6 +28,7 @@ from reviews.permissions import (
 )
 from reviews.scores import score_payload
 from reviews.tasks import recompute_cycle_scores
+from rubrics.models import RubricVersion
 from rubrics.scoring import ScoringError
 
 # ---- output --------------------------------------------------------------------------------
@@ -128,7 +129,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         annotated = getattr(review, "evidence_count", None)
         if annotated is not None:
             return int(annotated)
-        return sum(1 for e in review.evidence.all() if e.withdrawn_at is None)
+        return sum(1 for e in review.evidence.all() if e.is_active)
 
     def to_representation(self, review: Review) -> dict[str, Any]:
         data: dict[str, Any] = super().to_representation(review)
@@ -289,8 +290,6 @@ class CycleListView(APIView):
 
     @extend_schema(request=CycleInput, responses={201: CycleSerializer})
     def post(self, request: Request) -> Response:
-        from rubrics.models import RubricVersion
-
         if not can_manage_cycles(request.user):  # before validation: say "not yours" first
             raise Forbidden("Only HR can create review cycles.")
         data = valid_input(CycleInput, request)

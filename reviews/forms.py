@@ -7,8 +7,9 @@ from typing import Any
 
 from django import forms
 
+from core.forms import scale_choices
 from reviews.evidence import EvidenceKind
-from reviews.models import Review
+from reviews.models import GROWTH_SCALE, Review
 
 
 class EvidenceForm(forms.Form):
@@ -61,7 +62,7 @@ class RatingsForm(forms.Form):
         self.who = who
         version = review.cycle.rubric_version
         scale = version.scale
-        choices = [("", "—"), *((str(p), f"{p} · {anchor}") for p, anchor in scale.points())]
+        choices = scale_choices(scale.points())
         self.dimension_keys = [d.key for d in version.dimensions.all()]
         for d in version.dimensions.all():
             self.fields[f"{d.key}-rating"] = forms.TypedChoiceField(
@@ -84,7 +85,9 @@ class RatingsForm(forms.Form):
                 empty_value=None,
                 required=False,
             )
-            growth = [("", "—"), *((str(p), str(p)) for p in range(1, 6))]
+            growth = scale_choices(
+                (p, "") for p in range(GROWTH_SCALE.minimum, GROWTH_SCALE.maximum + 1)
+            )
             self.fields["growth_rating"] = forms.TypedChoiceField(
                 label="Growth and scope trajectory (1 low – 5 high)",
                 choices=growth,
