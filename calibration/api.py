@@ -364,10 +364,10 @@ class PreReadView(APIView):
         data = valid_input(PreReadInput, request)
         session = selectors.get_session_for_user(request.user, pk)
         review = Review.objects.filter(pk=data["review"], cycle_id=session.cycle_id).first()
-        if review is None:
+        if review is None:  # the same answer as a review of the cycle out of scope
             raise ValidationFailed(
-                "This review is not in the session's cycle.",
-                errors={"review": ["not in this cycle"]},
+                "This review is not on the session's board.",
+                errors={"review": ["not on this board"]},
             )
         preread = services.preread_add(
             actor=acting_user(request), session=session, review=review, text=data["text"]

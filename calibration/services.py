@@ -162,7 +162,7 @@ def preread_add(*, actor: User, session: CalibrationSession, review: Review, tex
         if not session.scoped_reviews().filter(pk=review.pk).exists():
             raise ValidationFailed(
                 "This review is not on the session's board.",
-                errors={"review": ["not in this session's scope"]},
+                errors={"review": ["not on this board"]},
             )
         if not text.strip():
             raise ValidationFailed("Write the pre-read.", errors={"text": ["is required"]})

@@ -12,7 +12,7 @@ from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Text
 from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
 
-from core.roles import is_hr
+from core.roles import Role, has_role, is_hr
 from people.models import Team
 from people.selectors import engineers_for_user
 from reviews.models import (
@@ -43,8 +43,10 @@ def get_team_for_user(user: Any, pk: int | str) -> Team:
 
 
 def cycles_for_user(user: Any) -> QuerySet[ReviewCycle]:
+    """HR and facilitators (who schedule calibration sessions) see every cycle; anyone else
+    the cycles with a review they may see."""
     cycles = ReviewCycle.objects.select_related("rubric_version__rubric")
-    if is_hr(user):
+    if is_hr(user) or has_role(user, Role.FACILITATOR):
         return cycles
     visible = Review.objects.filter(visible_reviews_filter(user)).values("cycle_id")
     return cycles.filter(pk__in=visible)

@@ -395,6 +395,8 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
 
 
 def _cycle_step(request: HttpRequest, pk: int, act: Any, done: str) -> HttpResponse:
+    if not can_manage_cycles(request.user):  # the cycles pages are HR's
+        raise Http404("No such page.")
     cycle = selectors.get_cycle_for_user(request.user, pk)
     try:
         cycle = act(cycle)

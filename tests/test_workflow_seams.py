@@ -26,7 +26,7 @@ from calibration.services import (
 )
 from core.errors import Conflict, Forbidden, ValidationFailed
 from promotions.models import PromotionCase
-from reviews.models import DimensionRating, Evidence, Review, ScoreSnapshot
+from reviews.models import DimensionRating, Evidence, Review, ReviewCycle, ScoreSnapshot
 from reviews.services import (
     cycle_recompute_scores,
     cycle_reopen,
@@ -578,3 +578,27 @@ def test_a_cycle_reopened_too_briefly_is_refused_with_a_reason(org: Org) -> None
     org.advance("manager_review")
     with pytest.raises(ValidationFailed, match="why the phase reopens"):
         cycle_reopen(actor=org.hr, cycle=org.cycle, reason="late")
+
+
+def test_hr_moves_a_cycle_back_and_forth_from_the_cycles_page(org: Org) -> None:
+    org.advance("manager_review")
+    client = Client()
+    client.force_login(org.hr)
+    page = client.get("/reviews/cycles/").content.decode()
+    assert f'action="/reviews/cycles/{org.cycle.pk}/reopen/"' in page
+    assert "Why reopen the previous phase?" in page
+    refused = client.post(f"/reviews/cycles/{org.cycle.pk}/reopen/", {"reason": "x"}, follow=True)
+    assert "Say in a sentence why the phase reopens." in refused.content.decode()
+    done = client.post(
+        f"/reviews/cycles/{org.cycle.pk}/reopen/",
+        {"reason": "Two engineers were on leave for the whole phase."},
+        follow=True,
+    ).content.decode()
+    assert "2026 H2 is back in Self-review." in done
+    moved = client.post(f"/reviews/cycles/{org.cycle.pk}/advance/", follow=True)
+    assert "2026 H2 is now in Manager review." in moved.content.decode()
+    # The cycles pages are HR's: anyone else finds nothing there, and nothing moves.
+    manager = Client()
+    manager.force_login(org.manager)
+    assert manager.post(f"/reviews/cycles/{org.cycle.pk}/advance/").status_code == 404
+    assert ReviewCycle.objects.get(pk=org.cycle.pk).phase == "manager_review"
