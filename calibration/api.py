@@ -273,7 +273,7 @@ class BoardView(APIView):
     @extend_schema(responses=inline_serializer("Board", fields={}))
     def get(self, request: Request, pk: int) -> Response:
         session = selectors.get_session_for_user(request.user, pk)
-        rows, version = selectors.board_rows(session)
+        rows, version = selectors.board_rows(session, viewer=request.user)
         return Response(
             {
                 "session": session.pk,
@@ -293,8 +293,10 @@ class BoardView(APIView):
         )
 
 
-def board_analytics(session: CalibrationSession, *, for_hr: bool = False) -> dict[str, Any]:
-    rows, version = selectors.board_rows(session, detail=False, hr_attribute=for_hr)
+def board_analytics(session: CalibrationSession, *, viewer: Any) -> dict[str, Any]:
+    rows, version = selectors.board_rows(
+        session, viewer=viewer, detail=False, hr_attribute=is_hr(viewer)
+    )
     scale = version.scale
     # The analytics return JSON-ready values (decimals already as strings).
     return {
@@ -315,14 +317,14 @@ class AnalyticsView(APIView):
     @extend_schema(responses=inline_serializer("Analytics", fields={}))
     def get(self, request: Request, pk: int) -> Response:
         session = selectors.get_session_for_user(request.user, pk)
-        return Response(board_analytics(session, for_hr=is_hr(request.user)))
+        return Response(board_analytics(session, viewer=request.user))
 
 
 class AdjustmentListView(APIView):
     @extend_schema(responses=AdjustmentSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
         session = selectors.get_session_for_user(request.user, pk)
-        adjustments = session.adjustments.select_related("actor").prefetch_related("evidence")
+        adjustments = selectors.adjustments_for(session, viewer=request.user)
         return Response(AdjustmentSerializer(adjustments, many=True).data)
 
     @extend_schema(request=AdjustmentInput, responses={201: AdjustmentSerializer})
@@ -383,18 +385,18 @@ class ExportView(APIView):
     def get(self, request: Request, pk: int) -> HttpResponse:
         session = selectors.get_session_for_user(request.user, pk)
         return HttpResponse(
-            export_csv(session),
+            export_csv(session, viewer=request.user),
             content_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="calibration-{session.pk}.csv"'},
         )
 
 
-def export_csv(session: CalibrationSession) -> str:
+def export_csv(session: CalibrationSession, *, viewer: Any) -> str:
     """One row per review: ratings before and after, and who changed what, when and why."""
-    rows, version = selectors.board_rows(session)
+    rows, version = selectors.board_rows(session, viewer=viewer)
     keys = [d.key for d in version.dimensions.all()]
     changes: dict[int, list[str]] = {}
-    for a in session.adjustments.select_related("actor").prefetch_related("evidence"):
+    for a in selectors.adjustments_for(session, viewer=viewer):
         evidence = (
             ", ".join(e.url for e in a.evidence.all()) or f"counterexample: {a.counterexample}"
         )

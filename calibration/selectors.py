@@ -15,7 +15,13 @@ from audit.models import AuditEvent
 from audit.registry import codes, sentence
 from calibration import events
 from calibration.analytics import tenure_band
-from calibration.models import CalibrationSession, Participant, PreRead, SessionReview
+from calibration.models import (
+    Adjustment,
+    CalibrationSession,
+    Participant,
+    PreRead,
+    SessionReview,
+)
 from calibration.permissions import visible_sessions_filter
 from reviews.models import DimensionRating, Evidence, Review, ScoreSnapshot
 from reviews.selectors import evidence_tallies
@@ -73,10 +79,11 @@ def _name(first: str, last: str, username: str) -> str:
 
 
 def board_rows(
-    session: CalibrationSession, *, detail: bool = True, hr_attribute: bool = False
+    session: CalibrationSession, *, viewer: Any, detail: bool = True, hr_attribute: bool = False
 ) -> tuple[list[dict[str, Any]], RubricVersion]:
     """One row per review on the board. Before the session opens, the reviews in scope with
-    their current ratings (read-only); after, the board's working ratings.
+    their current ratings (read-only); after, the board's working ratings. The viewer's own
+    review is never on their board: nobody watches their own calibration.
 
     Built from `values()` rows in five queries whatever the board's size: model instances
     for 500 reviews and their ratings cost more than everything else on the page. With
@@ -105,8 +112,9 @@ def board_rows(
         "username": "engineer__user__username",
         **({"hr_attribute": "engineer__hr_attribute"} if hr_attribute else {}),
     }
+    own = getattr(viewer, "pk", None) or 0  # anonymous: excludes nobody
     if scheduled:
-        reviews = session.scoped_reviews()
+        reviews = session.scoped_reviews().exclude(engineer__user_id=own)
         columns = {
             "review_id": "pk",
             "version": "version",
@@ -133,12 +141,13 @@ def board_rows(
             },
             **{alias: f"review__{path}" for alias, path in review_fields.items()},
         }
-        base = (
-            SessionReview.objects.filter(session=session)
-            .values_list(*columns.values())
-            .order_by("review__team__name", "review__engineer__user__last_name", "pk")
+        entries_on_board = SessionReview.objects.filter(session=session).exclude(
+            review__engineer__user_id=own
         )
-        review_ids = SessionReview.objects.filter(session=session).values("review_id")
+        base = entries_on_board.values_list(*columns.values()).order_by(
+            "review__team__name", "review__engineer__user__last_name", "pk"
+        )
+        review_ids = entries_on_board.values("review_id")
     entries = [dict(zip(columns, values, strict=True)) for values in base]
 
     self_ratings: dict[int, dict[str, int | None]] = defaultdict(dict)
@@ -240,6 +249,16 @@ def calibration_history(review: Review) -> QuerySet[AuditEvent]:
         AuditEvent.objects.for_target("reviews.review", review.pk)
         .filter(action__in=codes(events.HISTORY))
         .select_related("actor")
+    )
+
+
+def adjustments_for(session: CalibrationSession, *, viewer: Any) -> QuerySet[Adjustment]:
+    """The session's changes, with who made them and the evidence they cite; the viewer's own
+    review's changes left out (they read them in their calibration history once final)."""
+    return (
+        session.adjustments.exclude(review__engineer__user_id=getattr(viewer, "pk", None) or 0)
+        .select_related("actor", "review__engineer__user")
+        .prefetch_related("evidence")
     )
 
 

@@ -67,7 +67,9 @@ def _session_page(
     adjust_form: AdjustmentForm | None = None,
     preread_form: PreReadForm | None = None,
 ) -> HttpResponse:
-    rows, version = selectors.board_rows(session, hr_attribute=is_hr(request.user))
+    rows, version = selectors.board_rows(
+        session, viewer=request.user, hr_attribute=is_hr(request.user)
+    )
     dimensions = list(version.dimensions.all())
     scale = version.scale
     user = request.user
@@ -136,9 +138,7 @@ def _session_page(
         "skew_svg": mark_safe(skew_chart(skew)) if skew else "",
         "nine_box": _nine_box_grid(analytics.nine_box(rows)),
         "groups": [(_group_label(key), entries) for key, entries in analytics.groups(rows).items()],
-        "adjustments": session.adjustments.select_related(
-            "actor", "review__engineer__user"
-        ).prefetch_related("evidence"),
+        "adjustments": selectors.adjustments_for(session, viewer=user),
         "preread_form": preread_form if can_preread else None,
     }
     return render(request, "calibration/session.html", context, status=status)
@@ -316,7 +316,7 @@ def adjustment_make(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def preread_add(request: HttpRequest, pk: int) -> HttpResponse:
     session = selectors.get_session_for_user(request.user, pk)
-    rows, _ = selectors.board_rows(session)
+    rows, _ = selectors.board_rows(session, viewer=request.user)
     form = PreReadForm(request.POST, reviews=[(r["review"], r["engineer"]) for r in rows])
     status = 400
     if form.is_valid():

@@ -14,6 +14,7 @@ class Role(models.TextChoices):
     MANAGER = "manager", "Manager"
     FACILITATOR = "facilitator", "Facilitator"
     HR = "hr", "HR"
+    COMMITTEE = "committee", "Promotion committee member"
 
 
 def role_names(user: Any) -> frozenset[str]:

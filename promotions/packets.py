@@ -359,8 +359,13 @@ def _criteria_section(
 
 
 def _history_section(reviews: Iterable[Review], names: dict[str, str]) -> list[dict[str, Any]]:
+    """Calibration history of the engineer's final reviews only: a packet may reach the
+    engineer (shared, or once decided) and must not show a calibration before its review is
+    finalised, as the engineer's own pages do not."""
     groups = []
     for review in reviews:
+        if not review.is_final:
+            continue
         # One query per review: an engineer has a handful of reviews, and the selector is the
         # one place that decides which audit events count as calibration history.
         events = [history_entry(e, names) for e in calibration_history(review)]

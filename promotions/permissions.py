@@ -23,6 +23,13 @@ def visible_cases_filter(user: Any) -> Q:
     return Q(nominated_by=user) | Q(committee=user) | own
 
 
-def can_sit_on_committee(user: Any) -> bool:
-    """Committees are made of managers, facilitators and HR."""
-    return is_hr(user) or has_role(user, Role.MANAGER) or has_role(user, Role.FACILITATOR)
+def can_sit_on_committee(user: Any, case: PromotionCase, levels: list[str]) -> bool:
+    """Who may decide a case: HR, the committee members HR appoints (the committee role), and
+    managers whose own level is above the engineer's (`levels`: the cycle's level codes, in
+    order). Never the engineer or the nominating manager (`PromotionCase.may_decide`)."""
+    if is_hr(user) or has_role(user, Role.COMMITTEE):
+        return True
+    profile = getattr(user, "engineer", None) if has_role(user, Role.MANAGER) else None
+    if profile is None or profile.level_code not in levels or case.current_level not in levels:
+        return False
+    return levels.index(profile.level_code) > levels.index(case.current_level)

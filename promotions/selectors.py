@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import Http404
 
 from calibration.models import CalibrationSession
 from core.api import is_uuid
-from core.roles import is_hr
+from core.roles import Role, is_hr
 from promotions.models import ExportJob, PromotionCase
-from promotions.permissions import visible_cases_filter
+from promotions.permissions import can_sit_on_committee, visible_cases_filter
 from reviews.models import Evidence, ReviewCycle
 
 
@@ -53,6 +54,20 @@ def candidate_evidence(case: PromotionCase) -> QuerySet[Evidence]:
         .select_related("review__cycle")
         .order_by("-review__cycle__self_review_ends", "-occurred_on", "pk")
     )
+
+
+def committee_candidates(case: PromotionCase) -> list[Any]:
+    """Everyone who may sit on this case's committee, by name."""
+    levels = list(case.cycle.rubric_version.levels.order_by("order").values_list("code", flat=True))
+    candidates = (
+        get_user_model()
+        .objects.filter(groups__name__in=[Role.HR, Role.COMMITTEE, Role.MANAGER])
+        .exclude(pk__in=[case.engineer.user_id, case.nominated_by_id])
+        .select_related("engineer")
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+    return [u for u in candidates if can_sit_on_committee(u, case, levels)]
 
 
 def get_job_for_user(user: Any, job_id: str) -> ExportJob:

@@ -182,8 +182,8 @@ def submission_problems(case: PromotionCase) -> dict[str, list[str]]:
 
 
 def committee_problems(case: PromotionCase, members: list[Any]) -> dict[str, list[str]]:
-    """A committee has at least one member; managers, facilitators and HR sit on it, never
-    the engineer or the nominating manager."""
+    """A committee has at least one member: HR, appointed committee members or managers above
+    the engineer's level; never the engineer or the nominating manager."""
     if not members:
         return {"committee": ["name at least one member"]}
     own = [str(m) for m in members if case.is_about(m) or case.is_nominator(m)]
@@ -194,11 +194,13 @@ def committee_problems(case: PromotionCase, members: list[Any]) -> dict[str, lis
                 "promotion or their own nomination)"
             ]
         }
-    others = [str(m) for m in members if not can_sit_on_committee(m)]
+    levels = _levels(case.cycle)
+    others = [str(m) for m in members if not can_sit_on_committee(m, case, levels)]
     if others:
         return {
             "committee": [
-                f"only managers, facilitators and HR sit on a committee: {', '.join(others)}"
+                "a committee is made of HR, appointed committee members and managers above "
+                f"{case.current_level}; not {', '.join(others)}"
             ]
         }
     return {}

@@ -17,16 +17,12 @@ from core import workflow
 from core.actors import acting_user
 from core.errors import DomainError
 from core.forms import add_service_errors, scale_choices
-from core.roles import Role
 from people.models import Engineer
 from people.selectors import engineers_for_user
 from promotions import selectors
 from promotions import services as promotions
 from promotions.models import PromotionCase, ReadinessAxis
 from reviews.models import ReviewCycle
-
-# Who may sit on a committee (promotions.permissions.can_sit_on_committee), as group names.
-COMMITTEE_ROLES = [Role.HR, Role.FACILITATOR, Role.MANAGER]
 
 
 class NominateForm(forms.Form):
@@ -88,13 +84,7 @@ def _case_page(
             },
         )
         axes.append((axis, form))
-    user_model = get_user_model()
-    committee_choices = (
-        user_model.objects.filter(groups__name__in=COMMITTEE_ROLES)
-        .exclude(pk__in=[case.engineer.user_id, case.nominated_by_id])
-        .distinct()
-        .order_by("username")
-    )
+    committee_choices = selectors.committee_candidates(case)
     actions = workflow.allowed_actions(case, request.user)
     return render(
         request,

@@ -258,7 +258,8 @@ def build_world(size: Size) -> World:
         )
         cycle_add_engineer(actor=hr, cycle=org.cycle, engineer=joiner)
         reports.append(joiner.user)
-    facilitator = UserFactory(username="fatima", roles=["facilitator"])
+    # She also sits on promotion committees (appointed by HR).
+    facilitator = UserFactory(username="fatima", roles=["facilitator", "committee"])
     h1 = cycle_create(
         actor=hr,
         name="2026 H1",

@@ -33,6 +33,7 @@ from promotions.packets import (
     safe_url_fetcher,
 )
 from reviews.models import DimensionRating, Evidence, Review, ReviewCycle, ScoreSnapshot
+from reviews.services import review_finalize
 from tests.calibration.conftest import Calibration
 from tests.reviews.conftest import build_org
 
@@ -262,6 +263,9 @@ def build_sample(cal: Calibration, extra_evidence: int = 0) -> Sample:
         evidence_ids=[by_title["Cross-team migration plan for ledger consumers"].pk],
     )
     session_close(actor=cal.facilitator, session=cal.session)
+    # Finalised: a packet shows a review's calibration history only once the review is final.
+    org.advance("finalisation")
+    review_finalize(actor=org.hr, review=review)
     snapshot = ScoreSnapshot.objects.filter(review=review).order_by("-created_at", "-pk").first()
     assert snapshot is not None and snapshot.composite is not None
 

@@ -93,7 +93,7 @@ def build_promotion_world(stage: str, media: Path) -> World:
         ),
     ]
     users = org_users(org, hr)
-    users["committee"] = UserFactory(username="committee-chair", roles=["facilitator"])
+    users["committee"] = UserFactory(username="committee-chair", roles=["committee"])
     case = case_nominate(
         actor=org.manager,
         engineer=org.engineer.engineer,
@@ -290,8 +290,8 @@ def test_export_job_status(world: World, db: None, role: str) -> None:
         assert response.json()["status"] == ExportJob.Status.DONE
 
 
-# The cycle is visible to whoever sees a review in it and to facilitators (the committee
-# chair is one); the session to its facilitator, participants and HR. Bulk exports are HR's:
+# The cycle is visible to whoever sees a review in it and to facilitators; the session to its
+# facilitator, participants and HR. Bulk exports are HR's:
 # the cycle has a case (202, queued); the session's board is empty, so it has none (409).
 BATCH = {
     # (cycle, session)
@@ -303,7 +303,7 @@ BATCH = {
     "director": (403, 404),
     "other_manager": (403, 404),
     "facilitator": (403, 403),
-    "committee": (403, 404),
+    "committee": (404, 404),
     "hr": (202, 409),
 }
 

@@ -50,7 +50,7 @@ def promo(published: Any, hr: Any) -> dict[str, Any]:
         )
         for n in (1, 2)
     ]
-    committee = UserFactory(username="committee-chair", roles=["facilitator"])
+    committee = UserFactory(username="committee-chair", roles=["committee"])
     return {"org": org, "old": old_item, "new": new_items, "committee": committee}
 
 

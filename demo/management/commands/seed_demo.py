@@ -86,7 +86,9 @@ class Command(BaseCommand):
         hr = self._user("hr", "Harriet", "Reyes", [groups[Role.HR]])
         self.hr = hr
         self._user("hr2", "Hugo", "Brandt", [groups[Role.HR]])
-        self._user("facilitator", "Fatima", "Cole", [groups[Role.FACILITATOR]])
+        self._user(
+            "facilitator", "Fatima", "Cole", [groups[Role.FACILITATOR], groups[Role.COMMITTEE]]
+        )
         director = self._user("director", "Diane", "Marsh", [groups[Role.MANAGER]])
         self._place(director, team=self._team("Platform"), level_code="L6", start=(2018, 3, 1))
         for t, team_name in enumerate(TEAMS):
