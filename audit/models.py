@@ -6,12 +6,13 @@ event's hash, so editing, deleting or reordering any event breaks the chain from
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+
+from audit import keys
 
 GENESIS_HASH = "0" * 64
 
@@ -49,6 +50,8 @@ class AuditEvent(models.Model):
     payload = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Which AUDIT_KEY hashed the event (audit.keys); empty for events from before keys.
+    key_id = models.CharField(max_length=12, blank=True, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -89,7 +92,8 @@ class AuditEvent(models.Model):
         ).encode()
 
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.canonical_content()).hexdigest()
+        """HMAC-SHA256 of the canonical content under the event's key (audit.keys)."""
+        return keys.digest(self.canonical_content(), self.key_id)
 
 
 class ChainCheck(models.Model):

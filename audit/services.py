@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hmac
 import json
 from dataclasses import dataclass, replace
 from typing import Any
@@ -12,7 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from audit import registry
+from audit import checkpoints, keys, registry
 from audit.models import GENESIS_HASH, AuditEvent, ChainCheck
 from audit.registry import Action
 from core.actors import User, is_system
@@ -74,6 +75,7 @@ def record(
             target_repr=str(target)[:300] if target is not None else "",
             payload=_normalise(payload or {}),
             prev_hash=head.hash if head else GENESIS_HASH,
+            key_id=keys.current()[0],
         )
         event.hash = event.compute_hash()
         event.save(force_insert=True)
@@ -116,7 +118,18 @@ def verify_chain(*, after_seq: int = 0, after_hash: str = GENESIS_HASH) -> Chain
                 "before it: an earlier event was deleted, edited or reordered.",
                 event.seq,
             )
-        if event.compute_hash() != event.hash:
+        try:
+            intact = hmac.compare_digest(event.compute_hash(), event.hash)
+        except keys.UnknownAuditKey:
+            return ChainReport(
+                False,
+                count,
+                f"Event #{event.seq} (id {event.pk}) names audit key {event.key_id!r}, which is "
+                "not configured: it was forged, or a rotated key is missing from "
+                "AUDIT_PREVIOUS_KEYS.",
+                event.seq,
+            )
+        if not intact:
             return ChainReport(
                 False,
                 count,
@@ -136,9 +149,30 @@ def verify_chain(*, after_seq: int = 0, after_hash: str = GENESIS_HASH) -> Chain
     )
 
 
+def _held_to_checkpoint(report: ChainReport) -> ChainReport:
+    """A chain that walks cleanly is also held against the latest signed checkpoint kept
+    outside the database (audit.checkpoints); if it holds, a new checkpoint records today's
+    head. This is what finds truncation, deleted newest events and re-chaining."""
+    if not report.ok:
+        return report
+    store = checkpoints.store()
+    latest = store.latest()
+    hash_at: dict[int, str] = {}
+    if latest is not None:
+        hash_at = dict(AuditEvent.objects.filter(seq=latest.head_seq).values_list("seq", "hash"))
+    found = checkpoints.problem(latest, count=report.count, hash_at=hash_at)
+    if found is not None:
+        return replace(report, ok=False, message=found, first_bad_seq=None)
+    store.append(
+        checkpoints.make(count=report.count, head_seq=report.head_seq, head_hash=report.head_hash)
+    )
+    return report
+
+
 def check_whole_chain() -> ChainReport:
-    """Verify every event and keep the result: the reference later checks start from."""
-    report = verify_chain()
+    """Verify every event, hold the chain against the latest checkpoint outside the database,
+    and keep the result: the reference later checks start from."""
+    report = _held_to_checkpoint(verify_chain())
     checked_at = timezone.now()
     ChainCheck.objects.create(
         checked_at=checked_at,
@@ -168,9 +202,10 @@ def chain_status(*, max_age: datetime.timedelta = WHOLE_CHAIN_MAX_AGE) -> ChainR
     total = last.count + since.count
     if not since.ok:
         return replace(since, count=total, whole_chain_checked_at=last.checked_at)
-    return replace(
+    report = replace(
         since,
         count=total,
         message=f"OK: {total} events, chain intact",
         whole_chain_checked_at=last.checked_at,
     )
+    return _held_to_checkpoint(report)

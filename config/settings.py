@@ -28,6 +28,18 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "levelset-development-only-key-never-use-in-production-0123456789"
 
+# The audit log's key (audit/keys.py): events are hashed with it, so whoever can write the
+# database cannot re-chain the log. Never stored in the database. Rotate by moving the old key
+# to AUDIT_PREVIOUS_KEYS (comma-separated) and setting a new AUDIT_KEY.
+AUDIT_KEY = env_str("AUDIT_KEY") or ""
+if not AUDIT_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("AUDIT_KEY must be set when DEBUG is off.")
+    AUDIT_KEY = "levelset-development-only-audit-key-never-use-in-production"
+if len(AUDIT_KEY) < 32:
+    raise ImproperlyConfigured("AUDIT_KEY must be at least 32 characters long.")
+AUDIT_PREVIOUS_KEYS = env_list("AUDIT_PREVIOUS_KEYS", [])
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
@@ -204,6 +216,11 @@ CACHES = {
     )
 }
 LEVELSET_READ_CACHE = env_bool("LEVELSET_READ_CACHE", True)
+
+# Signed checkpoints of the audit chain's head, kept outside the database (audit/checkpoints.py)
+# so that truncating the log, deleting its newest events or re-chaining it is detected: a file
+# (the default, beside the SQLite database) or a Redis URL (redis://host:6379/2).
+AUDIT_CHECKPOINTS = env_str("AUDIT_CHECKPOINTS") or str(VAR_DIR / "audit-checkpoints.jsonl")
 # What the HR-managed attribute on engineer profiles holds (e.g. "Location"): calibration
 # analytics compare its groups like teams and levels, for HR only.
 LEVELSET_HR_ATTRIBUTE_LABEL = env_str("LEVELSET_HR_ATTRIBUTE_LABEL") or "HR attribute"
@@ -233,6 +250,14 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILI
 LEVELSET_PACKET_TIME_LIMIT = max(5, min(600, int(CELERY_VISIBILITY_TIMEOUT * 0.8)))
 CELERY_TASK_TIME_LIMIT = LEVELSET_PACKET_TIME_LIMIT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Scheduled work (celery beat): verify the whole audit chain and checkpoint its head outside
+# the database, every AUDIT_CHECK_MINUTES (default hourly).
+CELERY_BEAT_SCHEDULE = {
+    "verify-audit-chain": {
+        "task": "audit.tasks.verify_audit_chain",
+        "schedule": 60.0 * env_int("AUDIT_CHECK_MINUTES", 60),
+    },
+}
 
 # Product rules.
 LEVELSET_MAX_DIMENSION_SHARE = Decimal(env_str("LEVELSET_MAX_DIMENSION_SHARE") or "0.40")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,28 @@ def client_for(user: Any | None) -> APIClient:
     if user is not None:
         client.force_authenticate(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _own_audit_checkpoints(settings: Any, tmp_path: Path) -> None:
+    """Each test keeps its audit checkpoints apart: its database is rolled back, a checkpoint
+    file would not be."""
+    settings.AUDIT_CHECKPOINTS = str(tmp_path / "audit-checkpoints.jsonl")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_the_audit_triggers() -> Iterator[None]:
+    """Transactional tests empty the database between tests with TRUNCATE, which the audit
+    log's trigger refuses on PostgreSQL (as it should in production). The test database is
+    emptied as its owner would: in replica mode, which skips ordinary triggers."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self: Any, style: Any, tables: Any, **kwargs: Any) -> list[str]:
+        statements = original(self, style, tables, **kwargs)
+        return ["SET LOCAL session_replication_role = replica", *statements] if statements else []
+
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+    yield
+    DatabaseOperations.sql_flush = original  # type: ignore[method-assign]

@@ -36,7 +36,12 @@ def worker() -> Iterator[str]:
     if not settings.REDIS_URL:
         pytest.skip("needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0")
     queue = f"levelset-test-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DATABASE_URL": _database_url_for_subprocess(), "CELERY_QUEUE": queue}
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url_for_subprocess(),
+        "CELERY_QUEUE": queue,
+        "AUDIT_CHECKPOINTS": settings.AUDIT_CHECKPOINTS,  # this test's own store
+    }
     process = subprocess.Popen(
         [
             sys.executable,

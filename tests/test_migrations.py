@@ -10,12 +10,19 @@ review on an open calibration board is now "on a calibration board".
 from __future__ import annotations
 
 import datetime
+import hashlib
+import importlib
 import uuid
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.utils import timezone
+
+from audit import keys
+from audit.services import verify_chain
 
 # The schema before the moves. (The library applies every migration that comes before the
 # latest of these in the full plan, so no later node may be named here.)
@@ -26,7 +33,7 @@ BEFORE = [
     ("calibration", "0002_promotion_cases_and_packets"),
 ]
 AFTER = [
-    ("audit", "0003_chain_checks"),
+    ("audit", "0004_keyed_events_and_truncate_guard"),
     ("rubrics", "0001_initial"),
     ("people", "0001_initial"),
     ("reviews", "0008_review_returns_and_calibration_boards"),
@@ -173,6 +180,28 @@ def _seed(apps: Any) -> dict[str, Any]:
     return {"ada": reviews["ada"].pk, "ben": reviews["ben"].pk, "case": case.pk}
 
 
+def _seed_audit(apps: Any, actor: Any) -> None:
+    """Three events chained with plain SHA-256, as the log was before it was keyed."""
+    keyed = importlib.import_module("audit.migrations.0004_keyed_events_and_truncate_guard")
+    event_model = apps.get_model("audit", "AuditEvent")
+    prev = keyed.GENESIS_HASH
+    for seq in (1, 2, 3):
+        event = event_model(
+            seq=seq,
+            created_at=timezone.now(),
+            actor=actor,
+            actor_repr=actor.username,
+            action="reviews.cycle.created",
+            target_type="reviews.reviewcycle",
+            target_id="1",
+            payload={"n": seq},
+            prev_hash=prev,
+        )
+        event.hash = hashlib.sha256(keyed._content(event, prev)).hexdigest()
+        event.save()
+        prev = event.hash
+
+
 @pytest.mark.django_db(transaction=True)
 def test_migrating_a_seeded_database_forward_loses_no_row(migrator_factory: Any) -> None:
     migrator = migrator_factory()
@@ -201,4 +230,18 @@ def test_migrating_a_seeded_database_forward_loses_no_row(migrator_factory: Any)
         name="Payments H2"
     )
     assert [t.slug for t in session.scope_teams.all()] == ["payments"]
+    # (The migrator puts the newest schema back when the test ends, pass or fail.)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_keying_the_log_rehashes_every_event_and_it_still_verifies(migrator_factory: Any) -> None:
+    migrator = migrator_factory()
+    old = migrator.apply_initial_migration([("audit", "0003_chain_checks")])
+    user = old.apps.get_model("auth", "User").objects.create(username="hr")
+    _seed_audit(old.apps, user)
+    new = migrator.apply_tested_migration([("audit", "0004_keyed_events_and_truncate_guard")])
+    events = new.apps.get_model("audit", "AuditEvent").objects.order_by("seq")
+    assert {e.key_id for e in events} == {keys.key_id(settings.AUDIT_KEY)}
+    report = verify_chain()
+    assert report.ok and report.count == 3, report.message
     # (The migrator puts the newest schema back when the test ends, pass or fail.)

@@ -44,6 +44,7 @@ def start_worker(queue: str, media: Path) -> subprocess.Popen[str]:
         **os.environ,
         "DATABASE_URL": _database_url_for_subprocess(),
         "CELERY_QUEUE": queue,
+        "AUDIT_CHECKPOINTS": settings.AUDIT_CHECKPOINTS,
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "LEVELSET_VAR_DIR": str(media.parent),
     }

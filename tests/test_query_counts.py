@@ -531,8 +531,9 @@ READS = [
     # /promotions/: session, user, roles, exists a nominee, cases, axes, axis evidence, its
     # reviews, their cycles, committees, the form's engineers, the form's cycles
     Read("page promotions", "manager", 12),
-    # /audit/: session, user, roles, the last chain check, events since it, count, page
-    Read("page audit", "hr", 7),
+    # /audit/: session, user, roles, the last chain check, events since it, the checkpointed
+    # head (held against the checkpoint outside the database), count, page
+    Read("page audit", "hr", 8),
 ]
 
 

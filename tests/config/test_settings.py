@@ -18,11 +18,19 @@ PRODUCTION = {
     "SECRET_KEY": "prod-" + "k3y-" * 15,
     "ALLOWED_HOSTS": "levelset.example.com",
     "CACHE_URL": "redis://cache.example.com:6379/1",
+    "AUDIT_KEY": "audit-" + "k3y-" * 10,
 }
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    dropped = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE", "CACHE_URL"}
+    dropped = {
+        "DEBUG",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+        "CACHE_URL",
+        "AUDIT_KEY",
+    }
     base = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
