@@ -8,4 +8,8 @@ ENGINEER_CREATED = action("people.engineer.created", "added an engineer to the o
 ENGINEER_CHANGED = action(
     "people.engineer.changed", "changed an engineer's team, level, manager or profile"
 )
-PERSON_CHANGED = action("people.person.changed", "changed a person's name or e-mail")
+PERSON_CREATED = action("people.person.created", "added a person who can sign in")
+PERSON_CHANGED = action(
+    "people.person.changed", "changed a person's name or e-mail, or (de)activated them"
+)
+PERSON_ROLES_CHANGED = action("people.person.roles_changed", "changed a person's roles")

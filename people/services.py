@@ -5,25 +5,28 @@ event, and tells the read cache that what review lists show has changed."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 
 from audit import services as audit
 from core import readcache
 from core.actors import User
 from core.errors import Forbidden, ValidationFailed
-from core.roles import is_hr_or_system
+from core.roles import Role, is_hr_or_system
 from people import events
 from people.models import Engineer, Team
 
 ENGINEER_FIELDS = ("team", "level_code", "manager", "start_date", "hr_attribute")
-PERSON_FIELDS = ("first_name", "last_name", "email")
+PERSON_FIELDS = ("first_name", "last_name", "email", "is_active")
 
 
 def _require_hr(actor: User) -> None:
-    if not is_hr_or_system(actor):
+    # A superuser in the Django admin administers too: their changes are audited the same way.
+    if not (is_hr_or_system(actor) or actor.is_superuser):
         raise Forbidden("Only HR can change the organisation.")
 
 
@@ -158,8 +161,9 @@ def engineer_update(*, actor: User, engineer: Engineer, **changes: Any) -> Engin
     return engineer
 
 
-def person_update(*, actor: User, user: Any, **changes: str) -> Any:
-    """Change a person's name or e-mail address."""
+def person_update(*, actor: User, user: Any, **changes: Any) -> Any:
+    """Change a person's name or e-mail address, or deactivate them (a leaver keeps every
+    review and its history; they can no longer sign in)."""
     _require_hr(actor)
     unknown = set(changes) - set(PERSON_FIELDS)
     if unknown:
@@ -181,5 +185,63 @@ def person_update(*, actor: User, user: Any, **changes: str) -> Any:
                 action=events.PERSON_CHANGED,
                 target=person,
                 payload={"before": before, "after": {f: changes[f] for f in changed}},
+            )
+    return person
+
+
+def check_manager(engineer_user: Any, manager: Any) -> None:
+    """Refuse a manager that would make a loop (the admin asks before it saves)."""
+    if manager is not None:
+        _check_manager(engineer_user, manager)
+
+
+def person_create(*, actor: User, username: str, password: str | None = None, **fields: Any) -> Any:
+    """Add a person who can sign in (their place in the organisation is `engineer_create`)."""
+    _require_hr(actor)
+    unknown = set(fields) - set(PERSON_FIELDS)
+    if unknown:
+        raise ValidationFailed(
+            f"Cannot set {', '.join(sorted(unknown))}.",
+            errors={field: ["cannot be set here"] for field in sorted(unknown)},
+        )
+    with transaction.atomic():
+        if get_user_model().objects.filter(username=username).exists():
+            raise ValidationFailed(
+                f"{username!r} is taken.", errors={"username": ["already taken"]}
+            )
+        person = get_user_model().objects.create_user(
+            username=username, password=password, **fields
+        )
+        audit.record(
+            actor=actor,
+            action=events.PERSON_CREATED,
+            target=person,
+            payload={"username": username, **{f: _value(v) for f, v in fields.items()}},
+        )
+    return person
+
+
+def person_set_roles(*, actor: User, user: Any, roles: Iterable[str]) -> Any:
+    """Give a person exactly these roles (engineer, manager, facilitator, HR, committee)."""
+    _require_hr(actor)
+    wanted = set(roles)
+    unknown = wanted - set(Role.values)
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown role {', '.join(sorted(unknown))}.",
+            errors={"roles": [f"choose from {', '.join(Role.values)}"]},
+        )
+    with transaction.atomic():
+        person = get_user_model().objects.select_for_update().get(pk=user.pk)
+        before = set(person.groups.values_list("name", flat=True))
+        if before != wanted:
+            groups = [Group.objects.get_or_create(name=name)[0] for name in sorted(wanted)]
+            person.groups.set(groups)
+            readcache.bump()  # what a person may see depends on their roles
+            audit.record(
+                actor=actor,
+                action=events.PERSON_ROLES_CHANGED,
+                target=person,
+                payload={"before": sorted(before), "after": sorted(wanted)},
             )
     return person
