@@ -45,7 +45,7 @@ class EngineerForm(forms.ModelForm):
         fields = ["user", "team", "level_code", "manager", "start_date", "hr_attribute"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         user, manager = (
             data.get("user") or getattr(self.instance, "user", None),
             data.get("manager"),
