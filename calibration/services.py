@@ -33,7 +33,7 @@ from calibration.permissions import (
     can_take_part_as_manager,
 )
 from calibration.selectors import waiting_reviews
-from core import workflow
+from core import limits, workflow
 from core.actors import User
 from core.errors import Conflict, Forbidden, StaleVersion, ValidationFailed
 from people.models import Team
@@ -108,7 +108,9 @@ def session_create(
     if not can_create_sessions(actor):
         raise Forbidden("Only HR or a facilitator can schedule calibration sessions.")
     managers, observers = list(managers), list(observers)
-    errors = _seat_problems(facilitator, managers, observers)
+    errors = _seat_problems(facilitator, managers, observers) | limits.text_problems(
+        {"name": (name, 120)}
+    )
     if not name.strip():
         errors["name"] = ["is required"]
     elif CalibrationSession.objects.filter(cycle=cycle, name=name.strip()).exists():
@@ -159,6 +161,7 @@ def preread_add(*, actor: User, session: CalibrationSession, review: Review, tex
     with transaction.atomic():
         session = _locked_session(session)
         workflow.require(session, "add_preread", actor)
+        limits.require_bounded(text=(text, limits.TEXT))
         if not session.scoped_reviews().filter(pk=review.pk).exists():
             raise ValidationFailed(
                 "This review is not on the session's board.",
@@ -317,7 +320,11 @@ def adjustment_problems(
     """
     version = session.cycle.rubric_version
     dimensions = {d.key: d.name for d in version.dimensions.all()}
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = limits.text_problems(
+        {"rationale": (rationale, limits.TEXT), "counterexample": (counterexample, limits.TEXT)}
+    )
+    if errors:
+        return errors
     if dimension_key != Adjustment.OVERALL and dimension_key not in dimensions:
         errors["dimension"] = [f"choose one of {', '.join(dimensions)} or overall"]
         return errors
@@ -528,7 +535,7 @@ def appeal_create(*, actor: User, review: Review, dimension_key: str, reason: st
         review = with_detail(Review.objects.select_for_update(of=("self",))).get(pk=review.pk)
         workflow.require(review, "appeal", actor)
         keys = [d.key for d in review.cycle.rubric_version.dimensions.all()]
-        errors = {}
+        errors = limits.text_problems({"reason": (reason, limits.TEXT)})
         if dimension_key not in keys:
             errors["dimension"] = [f"choose one of {', '.join(keys)}"]
         if not _is_sentence(reason):
@@ -566,7 +573,7 @@ def appeal_resolve(
             )
         step = "change" if outcome == Appeal.Status.CHANGED else "uphold"
         workflow.require(appeal, step, actor)
-        errors: dict[str, list[str]] = {}
+        errors = limits.text_problems({"resolution": (resolution, limits.TEXT)})
         if not _is_sentence(resolution):
             errors["resolution"] = ["give at least a sentence of rationale"]
         if outcome == Appeal.Status.CHANGED:

@@ -8,13 +8,21 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.views import APIView, exception_handler
 
-from core.errors import ValidationFailed
+from core.errors import (
+    DomainError,
+    StaleVersion,
+    ValidationFailed,
+    flatten_errors,
+    validation_message,
+)
 from core.roles import role_names
 
 
@@ -92,3 +100,40 @@ class MeView(APIView):
                 "roles": sorted(role_names(user)),
             }
         )
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        body: dict[str, Any] = {"message": exc.message, "code": exc.code}
+        if exc.errors:
+            body["errors"] = exc.errors
+        body.update(exc.extra)
+        status_code = exc.status_code
+        request = context.get("request")
+        if (
+            isinstance(exc, StaleVersion)
+            and request is not None
+            and "HTTP_IF_MATCH" in request.META
+        ):
+            status_code = status.HTTP_412_PRECONDITION_FAILED
+        return Response(body, status=status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("Not found, or you do not have access to it.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = flatten_errors(exc.detail)
+        response.data = {
+            "message": validation_message(errors),
+            "code": "invalid",
+            "errors": errors,
+        }
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        message = str(detail if not isinstance(detail, dict | list) else exc.default_detail)
+        response.data = {"message": message, "code": exc.default_code}
+    return response

@@ -1,6 +1,5 @@
-"""Domain errors and the one place they become JSON API responses.
-
-Services raise these; the API handler turns them (and DRF's own errors) into
+"""Domain errors, which services raise. The one API exception handler
+(`core.api.api_exception_handler`) turns them, and DRF's own errors, into
 `{"message": "...", "code": "...", "errors": {...}}` so every client gets a sentence a person
 can act on plus per-field details for validation problems.
 """
@@ -10,11 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
-from rest_framework import exceptions, status
-from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework import status
 
 
 class DomainError(Exception):
@@ -91,40 +86,3 @@ def validation_message(errors: Mapping[str, list[str]]) -> str:
     if not parts:
         return "The request is invalid."
     return "; ".join(parts)
-
-
-def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, DomainError):
-        body: dict[str, Any] = {"message": exc.message, "code": exc.code}
-        if exc.errors:
-            body["errors"] = exc.errors
-        body.update(exc.extra)
-        status_code = exc.status_code
-        request = context.get("request")
-        if (
-            isinstance(exc, StaleVersion)
-            and request is not None
-            and "HTTP_IF_MATCH" in request.META
-        ):
-            status_code = status.HTTP_412_PRECONDITION_FAILED
-        return Response(body, status=status_code)
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound("Not found, or you do not have access to it.")
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
-
-    response = exception_handler(exc, context)
-    if response is None:
-        return None
-    if isinstance(exc, exceptions.ValidationError):
-        errors = flatten_errors(exc.detail)
-        response.data = {
-            "message": validation_message(errors),
-            "code": "invalid",
-            "errors": errors,
-        }
-    elif isinstance(exc, exceptions.APIException):
-        detail = exc.detail
-        message = str(detail if not isinstance(detail, dict | list) else exc.default_detail)
-        response.data = {"message": message, "code": exc.default_code}
-    return response

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from audit import services as audit
-from core import readcache
+from core import limits, readcache
 from core.actors import User
 from core.errors import Forbidden, ValidationFailed
 from core.roles import Role, is_hr_or_system
@@ -98,6 +98,8 @@ def engineer_create(
 ) -> Engineer:
     """Give a person their place in the organisation."""
     _require_hr(actor)
+    limits.require_dates(start_date=start_date)
+    limits.require_bounded(level_code=(level_code, 20), hr_attribute=(hr_attribute, 80))
     with transaction.atomic():
         if Engineer.objects.filter(user=user).exists():
             raise ValidationFailed(
@@ -127,6 +129,10 @@ def engineer_update(*, actor: User, engineer: Engineer, **changes: Any) -> Engin
     """Move an engineer (team, level, manager, start date, HR attribute). Reviews already
     opened keep the team, level and manager they were opened with."""
     _require_hr(actor)
+    limits.require_dates(start_date=changes.get("start_date"))
+    limits.require_bounded(
+        level_code=(changes.get("level_code"), 20), hr_attribute=(changes.get("hr_attribute"), 80)
+    )
     unknown = set(changes) - set(ENGINEER_FIELDS)
     if unknown:
         raise ValidationFailed(

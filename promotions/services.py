@@ -17,7 +17,7 @@ from django.utils import timezone
 from audit import services as audit
 from audit.registry import Action
 from calibration.models import CalibrationSession
-from core import workflow
+from core import limits, workflow
 from core.actors import User
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.markdown import render_markdown
@@ -57,6 +57,7 @@ def case_nominate(
     """The engineer's manager opens a case for a higher level of the cycle's rubric."""
     if not engineer.is_managed_by(actor):
         raise Forbidden("Only the engineer's manager can nominate them for promotion.")
+    limits.require_bounded(summary=(summary, limits.LONG_TEXT))
     levels = _levels(cycle)
     errors: dict[str, list[str]] = {}
     if target_level not in levels:
@@ -115,6 +116,9 @@ def case_update(
     with transaction.atomic():
         case = _locked(case)
         workflow.require(case, "edit", actor)
+        limits.require_bounded(
+            summary=(summary, limits.LONG_TEXT), narrative=(narrative, limits.LONG_TEXT)
+        )
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
         if axis is not None and axis not in Axis.values:
@@ -232,7 +236,7 @@ def case_decide(*, actor: User, case: PromotionCase, outcome: str, feedback: str
     with transaction.atomic():
         case = _locked(case)
         workflow.require(case, "decide", actor)
-        errors: dict[str, list[str]] = {}
+        errors = limits.text_problems({"feedback": (feedback, limits.TEXT)})
         if outcome not in PromotionCase.Outcome.values:
             errors["outcome"] = ["must be promoted or not_yet"]
         if len(feedback.split()) < MIN_WORDS:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from core import limits
 from core.forms import scale_choices
 from reviews.evidence import EvidenceKind
 from reviews.models import GROWTH_SCALE, Review
@@ -114,8 +115,17 @@ class TeamMetricsUploadForm(forms.Form):
         label="DORA metrics (CSV)", help_text="One row per team; see the README."
     )
 
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > limits.MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size:,} bytes; at most {limits.MAX_UPLOAD_BYTES:,} are "
+                "accepted. Import it in parts."
+            )
+        return upload
+
     def text(self) -> str:
-        data = self.cleaned_data["file"].read()
+        data = self.cleaned_data["file"].read(limits.MAX_UPLOAD_BYTES + 1)
         try:
             return str(data.decode("utf-8-sig"))
         except UnicodeDecodeError:

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from audit import services as audit
 from audit.registry import Action
-from core import readcache, workflow
+from core import limits, readcache, workflow
 from core.actors import User
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.roles import is_hr_or_system
@@ -106,6 +106,13 @@ def cycle_create(
     """HR plans a cycle against a published rubric version."""
     if not is_hr_or_system(actor):
         raise Forbidden("Only HR can create review cycles.")
+    limits.require_bounded(name=(name, 120))
+    limits.require_dates(
+        self_review_ends=self_review_ends,
+        manager_review_ends=manager_review_ends,
+        calibration_ends=calibration_ends,
+        finalisation_ends=finalisation_ends,
+    )
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = ["is required"]
@@ -218,6 +225,7 @@ def cycle_reopen(*, actor: User, cycle: ReviewCycle, reason: str) -> ReviewCycle
     with transaction.atomic():
         cycle = _locked_cycle(cycle)
         workflow.require(cycle, "reopen", actor)
+        limits.require_bounded(reason=(reason, limits.TEXT))
         if len(reason.split()) < 3:
             raise ValidationFailed(
                 "Say in a sentence why the phase reopens.", errors={"reason": ["is required"]}
@@ -286,6 +294,10 @@ def evidence_add(
     dimensions: Iterable[str] = (),
 ) -> Evidence:
     """The engineer adds one evidence link to their open self-review. Never fetched."""
+    limits.require_bounded(
+        title=(title, limits.SHORT_TEXT), contribution=(contribution, limits.TEXT)
+    )
+    limits.require_dates(occurred_on=occurred_on)
     with transaction.atomic():
         review = _locked_review(review)
         workflow.require(review, "edit_self_review", actor)
@@ -322,6 +334,11 @@ def evidence_paste(*, actor: User, review: Review, text: str) -> list[dict[str, 
     Every accepted line is saved whole; a refused line saves nothing.
     """
     results: list[dict[str, Any]] = []
+    if text.count("\n") >= limits.MAX_PASTE_LINES or len(text) > limits.MAX_PASTE_LINES * 2_100:
+        raise ValidationFailed(
+            f"Paste at most {limits.MAX_PASTE_LINES} links at a time.",
+            errors={"text": [f"has more than {limits.MAX_PASTE_LINES} lines"]},
+        )
     with transaction.atomic():
         review = _locked_review(review)
         workflow.require(review, "edit_self_review", actor)
@@ -370,6 +387,11 @@ EDITABLE_EVIDENCE_FIELDS = frozenset({"title", "kind", "occurred_on", "contribut
 
 def evidence_update(*, actor: User, evidence: Evidence, **changes: Any) -> Evidence:
     """Edit an evidence item while the self-review is open."""
+    limits.require_bounded(
+        title=(changes.get("title"), limits.SHORT_TEXT),
+        contribution=(changes.get("contribution"), limits.TEXT),
+    )
+    limits.require_dates(occurred_on=changes.get("occurred_on"))
     unknown = set(changes) - EDITABLE_EVIDENCE_FIELDS
     if unknown:
         raise ValidationFailed(
@@ -404,6 +426,7 @@ def evidence_update(*, actor: User, evidence: Evidence, **changes: Any) -> Evide
 
 def evidence_withdraw(*, actor: User, evidence: Evidence, reason: str = "") -> Evidence:
     """Withdraw evidence: it stays on record (never deleted), marked withdrawn with a reason."""
+    limits.require_bounded(reason=(reason, limits.TEXT))
     with transaction.atomic():
         review = _locked_review(evidence.review)
         workflow.require(review, "withdraw_evidence", actor)
@@ -438,7 +461,14 @@ def _validate_rating_values(
 ) -> dict[str, list[str]]:
     scale = review.cycle.rubric_version.scale
     known = _dimension_keys(review)
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = limits.text_problems(
+        {
+            f"ratings.{key}": (entry.get(field), limits.TEXT)
+            for key, entry in ratings.items()
+            if isinstance(entry, Mapping)
+            for field in ("justification", "counterexample")
+        }
+    )
     for key, entry in ratings.items():
         if key not in known:
             errors[f"ratings.{key}"] = [f"unknown dimension; choose from {', '.join(known)}"]
@@ -655,6 +685,7 @@ def review_return(*, actor: User, review: Review, reason: str) -> Review:
     with transaction.atomic():
         review = _locked_review(review)
         workflow.require(review, "return_to_engineer", actor)
+        limits.require_bounded(reason=(reason, limits.TEXT))
         if not reason.strip():
             raise ValidationFailed("Say what should change.", errors={"reason": ["is required"]})
         before = review.state

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 
 from audit import services as audit
+from core import limits
 from core.actors import User
 from core.errors import Forbidden, ValidationFailed
 from core.roles import is_hr_or_system
@@ -46,20 +47,27 @@ _MAX_AMOUNT = Decimal("99999999.99")
 _MAX_KNOWN_TEAMS_SHOWN = 15
 
 
+def _shown(raw: str) -> str:
+    """A value as an error message quotes it: never more than 40 characters of it."""
+    return raw if len(raw) <= 40 else f"{raw[:40]}…"
+
+
 def _amount(raw: str) -> Decimal:
     """A non-negative decimal with at most two places, or ValueError saying why."""
+    shown = _shown(raw)
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise ValueError(f"must be a number like 12 or 3.5, not {raw!r}") from None
+        raise ValueError(f"must be a number like 12 or 3.5, not {shown!r}") from None
     if not value.is_finite():
-        raise ValueError(f"must be a number like 12 or 3.5, not {raw!r}")
+        raise ValueError(f"must be a number like 12 or 3.5, not {shown!r}")
     if value < 0:
-        raise ValueError(f"cannot be negative, not {raw!r}")
-    if value != value.quantize(_CENT):
-        raise ValueError(f"may have at most 2 decimal places, not {raw!r}")
+        raise ValueError(f"cannot be negative, not {shown!r}")
+    # The size first: quantizing a number like 1E+999 would itself fail.
     if value > _MAX_AMOUNT:
-        raise ValueError(f"must be at most {_MAX_AMOUNT:,}, not {raw!r}")
+        raise ValueError(f"must be at most {_MAX_AMOUNT:,}, not {shown!r}")
+    if value != value.quantize(_CENT):
+        raise ValueError(f"may have at most 2 decimal places, not {shown!r}")
     return value.quantize(_CENT)
 
 
@@ -71,7 +79,7 @@ def _percent(raw: str) -> Decimal:
     # One message for non-numbers and out-of-range values alike: whether someone wrote "12%" or
     # 140, seeing the allowed range is what lets them fix it.
     if value is None or not value.is_finite() or not 0 <= value <= 100:
-        raise ValueError(f"must be a percentage between 0 and 100, not {raw!r}")
+        raise ValueError(f"must be a percentage between 0 and 100, not {_shown(raw)!r}")
     return _amount(raw)  # still at most 2 decimal places
 
 
@@ -118,6 +126,21 @@ def parse_team_metrics_csv(
         errors["file"] = [f"is empty; the first line must be: {','.join(COLUMNS)}"]
         return [], errors
 
+    if len(text) > limits.MAX_UPLOAD_BYTES:
+        errors["file"] = [
+            f"is larger than {limits.MAX_UPLOAD_BYTES:,} characters; import it in parts"
+        ]
+        return [], errors
+    try:
+        return _parse_rows(text, teams=teams, errors=errors)
+    except csv.Error as exc:  # a NUL byte, an unterminated quote, a field too large
+        errors["file"] = [f"is not a readable CSV file ({exc}); save it as CSV (UTF-8)"]
+        return [], errors
+
+
+def _parse_rows(
+    text: str, *, teams: dict[str, Team], errors: dict[str, list[str]]
+) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
     # newline="" lets csv see the file's own line endings, so line_num matches the file.
     reader = csv.DictReader(io.StringIO(text, newline=""))
     fieldnames = [(name or "").strip().lower() for name in reader.fieldnames or []]
@@ -152,7 +175,7 @@ def parse_team_metrics_csv(
         if not raw_team:
             problems.append("team: is required (a team's name or slug)")
         elif team is None:
-            problems.append(f"team: no team called {raw_team!r} ({_known_teams(teams)})")
+            problems.append(f"team: no team called {_shown(raw_team)!r} ({_known_teams(teams)})")
         elif team.pk in seen:
             problems.append(
                 f"team: {team.name} is already on line {seen[team.pk]}; give one row per team"
@@ -171,7 +194,7 @@ def parse_team_metrics_csv(
                     row[column] = unit
                 else:
                     problems.append(
-                        f"{column}: must be one of {', '.join(UNITS[column])}, not {raw!r}"
+                        f"{column}: must be one of {', '.join(UNITS[column])}, not {_shown(raw)!r}"
                     )
             else:
                 parse = _percent if column == "change_failure_rate" else _amount
@@ -187,7 +210,7 @@ def parse_team_metrics_csv(
 
     if not rows and not errors:
         errors["file"] = ["has a header but no rows; add one line per team"]
-    return rows, errors
+    return rows, limits.listed(errors)
 
 
 def _teams_by_key() -> dict[str, Team]:

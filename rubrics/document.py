@@ -6,12 +6,14 @@ their nested errors are flattened into paths such as `dimensions[2].weight`.
 
 from __future__ import annotations
 
+import difflib
 from decimal import Decimal
 from typing import Any
 
 import yaml
 from rest_framework import serializers
 
+from core import limits
 from core.errors import ValidationFailed, flatten_errors, validation_message
 from rubrics.models import KEY_VALIDATOR, RubricVersion
 
@@ -30,10 +32,42 @@ REQUIRED_TEXT: dict[str, Any] = {
 }
 
 
-class ScaleSchema(serializers.Serializer):
+class StrictSchema(serializers.Serializer):
+    """A part of the document that refuses keys it does not know (`gates:` for `gate:` is a
+    mistake to name, not a line to drop)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown: dict[str, Any] = {}
+        if isinstance(data, dict):
+            unknown = {
+                str(key): [_unknown_key(str(key), list(self.fields))]
+                for key in sorted(data, key=str)
+                if key not in self.fields
+            }
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            # Every problem at once: the unknown keys beside the known fields' own errors.
+            if isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **unknown}) from None
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
+def _unknown_key(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
+    return f"is not a known key{hint}"
+
+
+class ScaleSchema(StrictSchema):
     min = serializers.IntegerField(min_value=0, max_value=100, error_messages=REQUIRED_TEXT)
     max = serializers.IntegerField(min_value=1, max_value=100, error_messages=REQUIRED_TEXT)
-    anchors = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    anchors = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=500), required=False
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["min"] >= attrs["max"]:
@@ -57,17 +91,17 @@ class ScaleSchema(serializers.Serializer):
         return attrs
 
 
-class LevelSchema(serializers.Serializer):
+class LevelSchema(StrictSchema):
     code = serializers.CharField(max_length=20, error_messages=REQUIRED_TEXT)
     name = serializers.CharField(max_length=100, error_messages=REQUIRED_TEXT)
 
 
-class GateSchema(serializers.Serializer):
+class GateSchema(StrictSchema):
     below = serializers.IntegerField(error_messages=REQUIRED_TEXT)
     cap = serializers.DecimalField(max_digits=5, decimal_places=2, error_messages=REQUIRED_TEXT)
 
 
-class DimensionSchema(serializers.Serializer):
+class DimensionSchema(StrictSchema):
     key = serializers.CharField(
         max_length=60, validators=[KEY_VALIDATOR], error_messages=REQUIRED_TEXT
     )
@@ -80,26 +114,38 @@ class DimensionSchema(serializers.Serializer):
     )
     gate = GateSchema(required=False, allow_null=True)
     owner = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    purpose = serializers.CharField(required=False, allow_blank=True, default="")
-    limitations = serializers.CharField(required=False, allow_blank=True, default="")
-    anti_gaming = serializers.CharField(required=False, allow_blank=True, default="")
+    purpose = serializers.CharField(
+        max_length=limits.TEXT, required=False, allow_blank=True, default=""
+    )
+    limitations = serializers.CharField(
+        max_length=limits.TEXT, required=False, allow_blank=True, default=""
+    )
+    anti_gaming = serializers.CharField(
+        max_length=limits.TEXT, required=False, allow_blank=True, default=""
+    )
     review_cadence = serializers.CharField(
         max_length=60, required=False, allow_blank=True, default=""
     )
     criteria = serializers.DictField(
-        child=serializers.CharField(allow_blank=True), required=False, default=dict
+        child=serializers.CharField(allow_blank=True, max_length=limits.TEXT),
+        required=False,
+        default=dict,
     )
 
 
-class RubricDocumentSchema(serializers.Serializer):
+class RubricDocumentSchema(StrictSchema):
     rubric = serializers.SlugField(max_length=80, error_messages=REQUIRED_TEXT)
     name = serializers.CharField(max_length=200, error_messages=REQUIRED_TEXT)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    rationale = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        max_length=limits.LONG_TEXT, required=False, allow_blank=True, default=""
+    )
+    rationale = serializers.CharField(
+        max_length=limits.TEXT, required=False, allow_blank=True, default=""
+    )
     requires_second_approval = serializers.BooleanField(required=False, default=False)
     scale = ScaleSchema(error_messages=REQUIRED_TEXT)
-    levels = LevelSchema(many=True, allow_empty=False)
-    dimensions = DimensionSchema(many=True, allow_empty=False)
+    levels = LevelSchema(many=True, allow_empty=False, max_length=30)  # type: ignore[call-arg]
+    dimensions = DimensionSchema(many=True, allow_empty=False, max_length=30)  # type: ignore[call-arg]
 
 
 def parse_document(data: Any) -> dict[str, Any]:
@@ -164,9 +210,38 @@ def _cross_field_problems(data: dict[str, Any]) -> dict[str, str]:
     return problems
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML without aliases (a "billion laughs" document grows without bound) and without
+    repeated keys (the second would silently win)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a rubric", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} appears twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_yaml(text: str) -> Any:
+    if len(text) > limits.MAX_UPLOAD_BYTES:
+        raise ValidationFailed(
+            f"The document is larger than {limits.MAX_UPLOAD_BYTES:,} characters.",
+            errors={"document": ["is too large"]},
+        )
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "the file"

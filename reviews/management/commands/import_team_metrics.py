@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core import limits
 from core.actors import system_actor
 from core.errors import DomainError
 from reviews.models import ReviewCycle
@@ -23,6 +24,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, path: Path, cycle: int, **options: Any) -> None:
         try:
+            if path.stat().st_size > limits.MAX_UPLOAD_BYTES:
+                raise CommandError(
+                    f"{path} is larger than {limits.MAX_UPLOAD_BYTES:,} bytes; import it in parts."
+                )
             # utf-8-sig: spreadsheets often save "CSV UTF-8" with a byte-order mark.
             text = path.read_text(encoding="utf-8-sig")
         except OSError as exc:
