@@ -23,6 +23,7 @@ from core.actors import acting_user
 from core.api import if_match_version, jsonable, users_named, valid_input
 from core.errors import Forbidden, ValidationFailed
 from core.roles import is_hr
+from core.spreadsheets import safe_row
 from people.models import Team
 from reviews.models import Review
 from reviews.selectors import get_cycle_for_user, get_review_for_user
@@ -424,19 +425,21 @@ def export_csv(session: CalibrationSession, *, viewer: Any) -> str:
     for row in rows:
         before = row["pre_ratings"] or row["ratings"]
         writer.writerow(
-            [
-                row["review"],
-                row["engineer"],
-                row["team"],
-                row["level"],
-                row["manager"],
-                *(before.get(k, "") for k in keys),
-                *(row["ratings"].get(k, "") for k in keys),
-                row["overall"] if row["overall"] is not None else "",
-                row["pre_composite"] if row["pre_composite"] is not None else row["composite"],
-                row["composite"] if row["composite"] is not None else "",
-                " | ".join(changes.get(row["review"], [])),
-            ]
+            safe_row(
+                [
+                    row["review"],
+                    row["engineer"],
+                    row["team"],
+                    row["level"],
+                    row["manager"],
+                    *(before.get(k, "") for k in keys),
+                    *(row["ratings"].get(k, "") for k in keys),
+                    row["overall"] if row["overall"] is not None else "",
+                    row["pre_composite"] if row["pre_composite"] is not None else row["composite"],
+                    row["composite"] if row["composite"] is not None else "",
+                    " | ".join(changes.get(row["review"], [])),
+                ]
+            )
         )
     return out.getvalue()
 

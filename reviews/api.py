@@ -63,6 +63,7 @@ class CycleSerializer(serializers.ModelSerializer):
 
 class EvidenceSerializer(serializers.ModelSerializer):
     withdrawn = serializers.BooleanField(source="is_withdrawn")
+    warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = Evidence
@@ -77,6 +78,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
             "created_at",
             "withdrawn",
             "withdrawn_reason",
+            "warnings",
         ]
 
 

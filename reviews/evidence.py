@@ -6,6 +6,7 @@ The server stores and shows evidence URLs; it never fetches them.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -41,8 +42,13 @@ def normalise_url(raw: str) -> str:
         raise InvalidEvidenceURL("Give a link, e.g. https://github.com/org/repo/pull/123.")
     if len(url) > MAX_URL_LENGTH:
         raise InvalidEvidenceURL(f"Links may be at most {MAX_URL_LENGTH:,} characters long.")
-    if any(ch.isspace() or ord(ch) < 32 for ch in url):
-        raise InvalidEvidenceURL("A link cannot contain spaces or control characters.")
+    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in url):
+        # Cf holds the zero-width and bidirectional controls that make a link read as
+        # something it is not.
+        raise InvalidEvidenceURL(
+            "A link cannot contain spaces, control characters, or invisible (zero-width or "
+            "text-direction) characters."
+        )
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -72,6 +78,33 @@ def normalise_url(raw: str) -> str:
     default_port = {"http": 80, "https": 443}[scheme]
     netloc = host if port in (None, default_port) else f"{host}:{port}"
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, parts.fragment))
+
+
+def _script(ch: str) -> str:
+    """The writing system of a letter, as Unicode names it (LATIN, CYRILLIC, GREEK, ...)."""
+    return unicodedata.name(ch, "UNKNOWN").split(" ", 1)[0]
+
+
+def url_warnings(url: str) -> list[str]:
+    """What a reader should know before trusting a link: a host that mixes writing systems
+    (a Cyrillic "а" in "pаypal.com") looks like another host. The link is kept and shown with
+    the warning; Levelset never opens it."""
+    host = (urlsplit(url).hostname or "").lower()
+    labels = []
+    for label in host.split("."):
+        try:
+            labels.append(
+                label.encode("ascii").decode("idna") if label.startswith("xn--") else label
+            )
+        except UnicodeError:
+            labels.append(label)
+    scripts = {_script(ch) for ch in "".join(labels) if ch.isalpha()}
+    if len(scripts) > 1:
+        return [
+            f"The host {'.'.join(labels)} mixes writing systems ({', '.join(sorted(scripts))}): "
+            "it may imitate another site."
+        ]
+    return []
 
 
 _KIND_PATTERNS: tuple[tuple[re.Pattern[str], EvidenceKind], ...] = tuple(

@@ -12,7 +12,7 @@ from django_fsm import GET_STATE, FSMField, transition
 from core.roles import Role, has_role, is_hr, is_hr_or_system
 from core.workflow import step
 from people.models import Engineer, Team
-from reviews.evidence import MAX_URL_LENGTH, EvidenceKind
+from reviews.evidence import MAX_URL_LENGTH, EvidenceKind, url_warnings
 from rubrics.scoring import ScaleSpec
 
 # The manager's growth and scope trajectory, beside the performance rating on the 9-box.
@@ -491,6 +491,11 @@ class Evidence(models.Model):
     @property
     def is_active(self) -> bool:
         return self.withdrawn_at is None
+
+    @property
+    def warnings(self) -> list[str]:
+        """What a reader should know before opening the link (e.g. a look-alike host)."""
+        return url_warnings(self.url)
 
 
 class DimensionRating(models.Model):

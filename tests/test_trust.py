@@ -231,3 +231,59 @@ def test_a_packet_shows_no_calibration_before_the_review_is_final(
     review_finalize(actor=org.hr, review=org.review(org.engineer))
     [history] = packet_context(case)["history"]
     assert [e["what"] for e in history["events"]] == ["Delivery: 3 → 4"]
+
+
+# ---- exports and links -------------------------------------------------------------------------
+
+
+def test_the_calibration_export_neutralises_formulas(
+    own_review_on_board: tuple[Org, Any, Any],
+) -> None:
+    from people.services import person_update
+
+    org, facilitator, session = own_review_on_board
+    person_update(actor=org.hr, user=org.engineer, first_name='=HYPERLINK("http://x.example")')
+    body = client_for(facilitator).get(f"/api/calibration/sessions/{session.pk}/export.csv")
+    rows = list(csv.DictReader(io.StringIO(body.content.decode())))
+    names = {row["engineer"] for row in rows}
+    assert '\'=HYPERLINK("http://x.example") Okafor' in names
+    assert not any(value.startswith(("=", "+", "-", "@")) for row in rows for value in row.values())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/acme/pay/pull/1\u200b",  # zero-width space
+        "https://github.com/acme/pay/pull/\u202e1",  # right-to-left override
+        "https://github.com/acme/\u2066pay/pull/1",  # left-to-right isolate
+        "https://github.com/acme/pay/pull/1\x07",  # a control character
+    ],
+)
+def test_links_with_invisible_or_control_characters_are_refused(org: Org, url: str) -> None:
+    review = org.review(org.engineer)
+    response = client_for(org.engineer).post(
+        f"/api/reviews/{review.pk}/evidence/", {"url": url}, format="json"
+    )
+    assert response.status_code == 400 and "invisible" in response.json()["errors"]["url"][0]
+
+
+def test_a_look_alike_host_is_flagged(org: Org) -> None:
+    review = org.review(org.engineer)
+    client = client_for(org.engineer)
+    spoof = client.post(
+        f"/api/reviews/{review.pk}/evidence/",
+        {"url": "https://gіthub.com/acme/pay/pull/1"},  # a Cyrillic "і"
+        format="json",
+    ).json()
+    assert "mixes writing systems (CYRILLIC, LATIN)" in spoof["warnings"][0]
+    plain = client.post(
+        f"/api/reviews/{review.pk}/evidence/",
+        {"url": "https://github.com/acme/pay/pull/2"},
+        format="json",
+    ).json()
+    assert plain["warnings"] == []
+    from django.test import Client
+
+    page = Client()
+    page.force_login(org.engineer)
+    assert "mixes writing systems" in page.get(f"/reviews/{review.pk}/").content.decode()
