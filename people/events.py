@@ -13,3 +13,5 @@ PERSON_CHANGED = action(
     "people.person.changed", "changed a person's name or e-mail, or (de)activated them"
 )
 PERSON_ROLES_CHANGED = action("people.person.roles_changed", "changed a person's roles")
+TOKEN_ISSUED = action("people.token.issued", "issued themselves an API token")
+TOKEN_REVOKED = action("people.token.revoked", "revoked an API token")

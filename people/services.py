@@ -11,11 +11,14 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
+from knox.models import AuthToken
+from knox.settings import knox_settings
 
 from audit import services as audit
 from core import limits, readcache
 from core.actors import User
-from core.errors import Forbidden, ValidationFailed
+from core.errors import Conflict, Forbidden, ValidationFailed
 from core.roles import Role, is_hr_or_system
 from people import events
 from people.models import Engineer, Team
@@ -251,3 +254,36 @@ def person_set_roles(*, actor: User, user: Any, roles: Iterable[str]) -> Any:
                 payload={"before": sorted(before), "after": sorted(wanted)},
             )
     return person
+
+
+def token_issue(*, actor: User) -> tuple[AuthToken, str]:
+    """An API token for the actor: stored hashed, shown once, expiring (REST_KNOX)."""
+    with transaction.atomic():
+        live = AuthToken.objects.filter(user=actor, expiry__gt=timezone.now())
+        if live.count() >= knox_settings.TOKEN_LIMIT_PER_USER:
+            raise Conflict(
+                f"You have {knox_settings.TOKEN_LIMIT_PER_USER} live API tokens; revoke one first."
+            )
+        instance, token = AuthToken.objects.create(user=actor)
+        audit.record(
+            actor=actor,
+            action=events.TOKEN_ISSUED,
+            target=actor,
+            payload={"token": instance.token_key, "expiry": instance.expiry},
+        )
+    return instance, token
+
+
+def token_revoke(*, actor: User, token_key: str) -> None:
+    """Revoke one of the actor's own API tokens (by the first characters it is listed by)."""
+    with transaction.atomic():
+        token = AuthToken.objects.filter(user=actor, token_key=token_key).first()
+        if token is None:
+            raise ValidationFailed(
+                "You have no API token starting with those characters.",
+                errors={"token": ["not one of your tokens"]},
+            )
+        token.delete()
+        audit.record(
+            actor=actor, action=events.TOKEN_REVOKED, target=actor, payload={"token": token_key}
+        )

@@ -4,6 +4,7 @@ from io import StringIO
 
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from audit.services import verify_chain
 from people.models import Engineer, Team
@@ -50,7 +51,8 @@ def test_seed_demo_builds_the_demo_organisation(db: None) -> None:
         e.review.cycle_id for e in decided.first().axes.get(axis="consistency").evidence.all()
     }
     assert len(cycles) == 2
-    assert authenticate(username="eng01", password="levelset-demo") is not None
+    signing_in = RequestFactory().post("/login/")
+    assert authenticate(signing_in, username="eng01", password="levelset-demo") is not None
 
     # Deterministic and safe to run twice.
     names = list(get_user_model().objects.order_by("username").values_list("username", "last_name"))

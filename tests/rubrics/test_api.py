@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from rubrics.models import RubricVersion
 from tests.conftest import client_for, ladder
@@ -164,10 +164,10 @@ def test_export_yaml(published: RubricVersion, engineer: Any) -> None:
 def test_token_authentication(published: RubricVersion, engineer: Any) -> None:
     from rest_framework.test import APIClient
 
-    token = Token.objects.create(user=engineer)
+    _, token = AuthToken.objects.create(user=engineer)
     client = APIClient()
     assert client.get("/api/rubrics/").status_code == 401
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/rubrics/").status_code == 200
 
 

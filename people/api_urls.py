@@ -1,0 +1,8 @@
+from django.urls import path
+
+from people import api
+
+urlpatterns = [
+    path("tokens/", api.TokenListView.as_view(), name="api-token-list"),
+    path("tokens/<str:token_key>/", api.TokenDetailView.as_view(), name="api-token-detail"),
+]
