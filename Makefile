@@ -7,7 +7,7 @@ PYTHON ?= python3
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
 	poppler-utils chromium
 
-.PHONY: install system-deps run test lint typecheck bench stateful clean
+.PHONY: install system-deps run serve test lint typecheck bench stateful clean
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
@@ -32,6 +32,16 @@ run: install
 	DEBUG=true $(PY) manage.py seed_demo
 	DEBUG=true $(PY) manage.py runserver 127.0.0.1:8000
 
+# The production profile: DEBUG off, settings from the environment (SECRET_KEY, AUDIT_KEY,
+# ALLOWED_HOSTS, DATABASE_URL, REDIS_URL, CACHE_URL...). Static files are collected first: with
+# DEBUG off every page names its hashed static files, and answers 500 until they exist.
+serve: install
+	DEBUG=false $(PY) manage.py check --deploy
+	DEBUG=false $(PY) manage.py collectstatic --noinput
+	DEBUG=false $(PY) manage.py migrate --noinput
+	DEBUG=false $(VENV)/bin/gunicorn config.wsgi --bind $${BIND:-127.0.0.1:8000} \
+		--workers $${WEB_WORKERS:-3} --access-logfile -
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -53,4 +63,4 @@ stateful: install
 		$(VENV)/bin/pytest -p no:randomly -s tests/test_stateful_workflow.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 var tests/artifacts bench/results
+	rm -rf $(VENV) db.sqlite3 var staticfiles tests/artifacts bench/results

@@ -198,7 +198,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# `make serve` (the production profile) collects static files here before serving.
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -306,9 +307,11 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE") or "levelset"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# An unacknowledged task (its worker died) is redelivered after this many seconds; every task's
-# time limit stays below it so a task that is still running is never handed out twice.
-CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+# An unacknowledged task (its worker died) is handed to another worker after this many seconds,
+# so a crashed export is taken over within a minute. Every task's time limit stays below it, so
+# a task still running is never handed out twice; a batch export renders in slices that fit
+# (promotions.tasks), and retries wait less than it (a countdown past it would be redelivered).
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 45)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     # Sweep for a dead worker's unacknowledged tasks every few seconds (kombu's default scan
@@ -317,8 +320,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
-LEVELSET_PACKET_TIME_LIMIT = max(5, min(600, int(CELERY_VISIBILITY_TIMEOUT * 0.8)))
-CELERY_TASK_TIME_LIMIT = LEVELSET_PACKET_TIME_LIMIT
+LEVELSET_TASK_TIME_LIMIT = max(5, int(CELERY_VISIBILITY_TIMEOUT * 0.8))
+LEVELSET_TASK_SOFT_TIME_LIMIT = max(3, LEVELSET_TASK_TIME_LIMIT - 10)
+LEVELSET_TASK_RETRY_MAX_WAIT = max(1, CELERY_VISIBILITY_TIMEOUT // 2)
+CELERY_TASK_TIME_LIMIT = LEVELSET_TASK_TIME_LIMIT
+CELERY_TASK_SOFT_TIME_LIMIT = LEVELSET_TASK_SOFT_TIME_LIMIT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Scheduled work (celery beat): verify the whole audit chain and checkpoint its head outside
 # the database, every AUDIT_CHECK_MINUTES (default hourly).
