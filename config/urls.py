@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from core.api import MeView
+from core.api import MeView, api_not_found
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="reviews:list", permanent=False), name="home"),
@@ -45,4 +45,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^api/", api_not_found),  # JSON, never an HTML page, for an unknown API address
 ]
+
+handler400 = "core.api.bad_request"
+handler500 = "core.api.server_error"

@@ -7,15 +7,20 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
+from core import limits
 from core.errors import (
     DomainError,
     StaleVersion,
@@ -56,6 +61,22 @@ def users_named(usernames: list[str], field: str) -> list[Any]:
             errors={field: [f"unknown: {', '.join(sorted(missing))}"]},
         )
     return users
+
+
+class IdFilter(django_filters.NumberFilter):
+    """Filter by an object's id: a whole number a database column holds. Anything else
+    (`1.5`, `-1`, a 200-digit number) is a 400 naming the parameter, never a database error."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", limits.MAX_ID)
+        message = "must be an id: a whole number from 1"
+        kwargs.setdefault(
+            "error_messages", {"invalid": message, "min_value": message, "max_value": message}
+        )
+        super().__init__(*args, **kwargs)
 
 
 def if_match_version(request: Request) -> int | None:
@@ -137,3 +158,49 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         message = str(detail if not isinstance(detail, dict | list) else exc.default_detail)
         response.data = {"message": message, "code": exc.default_code}
     return response
+
+
+def _api_error(status_code: int, message: str, code: str) -> JsonResponse:
+    return JsonResponse({"message": message, "code": code}, status=status_code)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+@csrf_exempt  # it changes nothing; a refused CSRF token would only hide the 404
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any address under /api/ that names no endpoint answers the API's JSON 404."""
+    return _api_error(
+        404, "There is no API endpoint at this address; /api/docs/ lists them.", "not_found"
+    )
+
+
+# Django's own error answers (outside DRF: a bad Host header, a failed CSRF check, an
+# unexpected exception) are JSON under /api/ and the usual pages elsewhere.
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(400, "The request could not be read (its host or its form).", "invalid")
+    return defaults.bad_request(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW."""
+    if _is_api(request):
+        return _api_error(
+            403,
+            "CSRF check failed: a signed-in browser must send the CSRF token; scripts should "
+            "use an API token instead of a session.",
+            "csrf_failed",
+        )
+    return csrf.csrf_failure(request, reason)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(
+            500, "Something went wrong on our side; it has been logged. Try again.", "server_error"
+        )
+    return defaults.server_error(request)

@@ -9,6 +9,7 @@ runs.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ MAX_JSON_BYTES = 1_000_000
 MAX_JSON_DEPTH = 32
 MAX_UPLOAD_BYTES = 1_000_000  # a CSV or YAML file
 MAX_PASTE_LINES = 200
+MAX_ID = 2**63 - 1  # the largest id or number a database column holds
 MAX_ERRORS_LISTED = 50  # a file with more problems names the first ones and counts the rest
 
 SHORT_TEXT = 200  # titles, names
@@ -77,3 +79,13 @@ def listed(errors: dict[str, list[str]]) -> dict[str, list[str]]:
     kept = dict(list(errors.items())[:MAX_ERRORS_LISTED])
     kept["more"] = [f"and {len(errors) - MAX_ERRORS_LISTED:,} more problems not listed"]
     return kept
+
+
+def as_id(value: Any) -> int | None:
+    """A whole number (ASCII digits) a database column can hold, or None for anything else:
+    `1.5`, `-1`, `²`, and numbers past MAX_ID, which the database would refuse."""
+    text = str(value).strip() if value is not None else ""
+    if not re.fullmatch(r"[0-9]{1,19}", text):
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None

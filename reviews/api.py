@@ -7,15 +7,15 @@ from typing import Any
 import django_filters
 from django.db import transaction
 from django.http import HttpResponseBase
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import readcache, workflow
+from core import limits, readcache, workflow
 from core.actors import acting_user
-from core.api import valid_input
+from core.api import IdFilter, valid_input
 from core.errors import Forbidden, ValidationFailed
 from people.selectors import get_engineer_for_user
 from reviews import selectors, services
@@ -369,8 +369,8 @@ class CycleRecomputeView(APIView):
 
 
 class ReviewFilter(django_filters.FilterSet):
-    cycle = django_filters.NumberFilter(field_name="cycle_id")
-    team = django_filters.NumberFilter(field_name="team_id")
+    cycle = IdFilter(field_name="cycle_id")
+    team = IdFilter(field_name="team_id")
     state = django_filters.ChoiceFilter(choices=Review.State.choices)
 
     class Meta:
@@ -598,17 +598,31 @@ class WhatIfView(APIView):
 
 
 class TeamMetricsView(APIView):
-    @extend_schema(responses=TeamMetricsSerializer(many=True))
+    @extend_schema(
+        parameters=[OpenApiParameter("cycle", int, description="Only this cycle's figures.")],
+        responses=inline_serializer(
+            "TeamMetricsPage",
+            fields={
+                "team": inline_serializer(
+                    "TeamRef",
+                    fields={"id": serializers.IntegerField(), "name": serializers.CharField()},
+                ),
+                "note": serializers.CharField(),
+                "metrics": TeamMetricsSerializer(many=True),
+            },
+        ),
+    )
     def get(self, request: Request, pk: int) -> Response:
         team = selectors.get_team_for_user(request.user, pk)
         cycle = request.query_params.get("cycle")
         metrics = selectors.team_metrics(team)
         if cycle:
-            if not cycle.isdigit():
+            cycle_id = limits.as_id(cycle)
+            if cycle_id is None:
                 raise ValidationFailed(
-                    "cycle must be a cycle id.", errors={"cycle": ["must be a number"]}
+                    "cycle must be a cycle id.", errors={"cycle": ["must be a cycle id"]}
                 )
-            metrics = metrics.filter(cycle_id=int(cycle))
+            metrics = metrics.filter(cycle_id=cycle_id)
         return Response(
             {
                 "team": {"id": team.pk, "name": team.name},

@@ -7,12 +7,19 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import limits
 from core.actors import acting_user
 from core.api import valid_input
 from core.errors import ValidationFailed
@@ -234,7 +241,13 @@ class VersionDetailView(APIView):
 
 
 class VersionExportView(APIView):
-    @extend_schema(responses={(200, "application/yaml"): str})
+    @extend_schema(
+        responses={
+            (200, "application/yaml"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="The version as a rubric document (YAML)."
+            )
+        }
+    )
     def get(self, request: Request, slug: str, number: int) -> HttpResponse:
         version = selectors.get_version_for_user(request.user, slug, number)
         response = HttpResponse(
@@ -316,7 +329,7 @@ class RubricDiffView(APIView):
         errors = {
             name: ["is required: a version number"]
             for name in ("from", "to")
-            if not str(request.query_params.get(name, "")).isdigit()
+            if limits.as_id(request.query_params.get(name)) is None
         }
         if errors:
             raise ValidationFailed("Give two version numbers, e.g. ?from=1&to=2.", errors=errors)

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from core import limits
 from rubrics.diff import diff_documents
 from rubrics.document import version_to_document
 from rubrics.models import Criterion, Dimension, Rubric, RubricVersion
@@ -106,13 +107,12 @@ def version_data(version: RubricVersion) -> VersionData:
 
 def get_version_for_user(user: Any, slug: str, number: int | str) -> RubricVersion:
     """The version, or 404 both when it is missing and when the user may not see it."""
-    try:
-        number = int(number)
-    except (TypeError, ValueError):
-        raise Http404("No such version.") from None
+    wanted = limits.as_id(number)
+    if wanted is None:
+        raise Http404("No such version.")
     version = (
         with_content(RubricVersion.objects.filter(visible_versions_filter(user)))
-        .filter(rubric__slug=slug, number=number)
+        .filter(rubric__slug=slug, number=wanted)
         .first()
     )
     if version is None:
