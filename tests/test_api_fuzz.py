@@ -229,6 +229,7 @@ def requests_made(report: Path) -> int:
     return sum(line.count('"request":') for line in report.read_text().splitlines())
 
 
+@pytest.mark.timeout(1800)  # six callers, each a few thousand requests (about 8 min on PostgreSQL)
 def test_no_server_error_and_no_answer_off_the_schema_for_six_roles(
     server: str, tmp_path: Path, artifacts_dir: Path
 ) -> None:
