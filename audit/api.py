@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from audit import registry
 from audit.models import AuditEvent
 from audit.services import ChainReport, chain_status, check_whole_chain
+from core.api import DateTimeFilter
 from core.roles import is_hr
 
 
@@ -61,8 +62,8 @@ class AuditEventFilter(django_filters.FilterSet):
     action = django_filters.ChoiceFilter(field_name="action", choices=registry.choices)
     target_type = django_filters.CharFilter()
     target_id = django_filters.CharFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    since = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = DateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -77,6 +78,28 @@ class IdFilter(django_filters.NumberFilter):
             "error_messages", {"invalid": message, "min_value": message, "max_value": message}
         )
         super().__init__(*args, **kwargs)
+
+
+MAX_UTC_OFFSET = datetime.timedelta(hours=14)
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    """Filter by an ISO date-time between the dates Levelset accepts, with a real UTC offset
+    (at most 14 hours); it reaches the database in UTC. Anything else is a 400 naming the
+    parameter, never a database error."""
+
+    class field_class(django_filters.fields.IsoDateTimeField):
+        def clean(self, value: Any) -> Any:
+            moment = super().clean(value)
+            if moment is None:
+                return None
+            offset = moment.utcoffset()
+            if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+                raise forms.ValidationError("must have a UTC offset of at most 14 hours")
+            problem = limits.date_problem(moment.date())
+            if problem:
+                raise forms.ValidationError(problem)
+            return moment.astimezone(datetime.UTC) if offset is not None else moment
 
 
 def if_match_version(request: Request) -> int | None:

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from core.errors import flatten_errors
+from people.services import team_create
 from tests.conftest import client_for
 
 
@@ -68,6 +70,36 @@ def test_id_filters_refuse_what_is_not_an_id(query: str, engineer: object) -> No
     assert response.status_code == 400
     name = query.split("=")[0]
     assert response.json()["errors"] == {name: ["must be an id: a whole number from 1"]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("0002-12-20T08:21:58.721572-22:38", "must have a UTC offset of at most 14 hours"),
+        ("0001-01-01T00:00+05:00", "must be between 1970-01-01 and 2100-12-31"),
+        ("9999-12-31T23:59-05:00", "must be between 1970-01-01 and 2100-12-31"),
+    ],
+)
+def test_date_time_filters_refuse_moments_a_database_cannot_hold(
+    value: str, problem: str, hr: object
+) -> None:
+    response = client_for(hr).get("/api/audit/events/", {"since": value, "until": value})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"since": [problem], "until": [problem]}
+
+
+@pytest.mark.django_db
+def test_a_date_time_filter_compares_in_utc(hr: object) -> None:
+    team_create(actor=hr, slug="payments", name="Payments")
+    client = client_for(hr)
+    # The event happened just now: an hour ago, written in UTC+02:00, is before it.
+    now = timezone.now()
+    local = (now - timezone.timedelta(hours=1)).astimezone(timezone.get_fixed_timezone(120))
+    found = client.get("/api/audit/events/", {"since": local.isoformat()}).json()["results"]
+    assert [e["action"] for e in found] == ["people.team.created"]
+    later = (now + timezone.timedelta(hours=1)).astimezone(timezone.get_fixed_timezone(-600))
+    assert client.get("/api/audit/events/", {"since": later.isoformat()}).json()["results"] == []
 
 
 @pytest.mark.django_db
