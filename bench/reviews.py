@@ -80,8 +80,9 @@ def _open_cycle(hr: Any, version: RubricVersion, name: str, teams: Sequence[Team
         manager_review_ends=today + datetime.timedelta(days=14),
         calibration_ends=today + datetime.timedelta(days=28),
         finalisation_ends=today + datetime.timedelta(days=42),
+        teams=teams,
     )
-    return cycle_open(actor=hr, cycle=cycle, teams=teams)
+    return cycle_open(actor=hr, cycle=cycle)
 
 
 def _rate(cycle: ReviewCycle, keys: list[str], field: str) -> None:

@@ -168,13 +168,14 @@ def seed_review_cycles(*, hr: Any, version: RubricVersion) -> None:
         manager_review_ends=datetime.date(2026, 12, 4),
         calibration_ends=datetime.date(2026, 12, 11),
         finalisation_ends=datetime.date(2026, 12, 18),
+        teams=Team.objects.filter(slug__in=MANAGER_REVIEW_TEAMS),
     )
     services.cycle_open(actor=hr, cycle=current)
     team_metrics_import(actor=hr, cycle=current, text=METRICS_CSV.format(a=13, b=18, c=10))
     reviews = _reviews(current)
     for n, review in enumerate(reviews):
         _add_evidence(review, n, 1 + n % 4)
-        if n % 10 != 0:  # every tenth engineer is still drafting
+        if n % 10 != 0:  # every tenth engineer missed the self-review deadline
             _self_rate_and_submit(review, n)
     services.cycle_advance(actor=hr, cycle=current)  # manager review
     for n, review in enumerate(reviews):
@@ -189,6 +190,41 @@ def seed_review_cycles(*, hr: Any, version: RubricVersion) -> None:
         teams=list(Team.objects.filter(slug__in=["payments", "platform"])),
         close=False,
     )
+    _self_review_cycle(hr, version)
+
+
+# The current cycle covers these teams; the two others joined later and are still writing
+# their self-reviews in a cycle of their own.
+MANAGER_REVIEW_TEAMS = ["payments", "platform", "search", "data"]
+SELF_REVIEW_TEAMS = ["mobile", "identity"]
+
+
+def _self_review_cycle(hr: Any, version: RubricVersion) -> None:
+    """A cycle in its self-review phase: some drafts with evidence, some submitted, and one
+    self-review the manager returned with a reason."""
+    cycle = services.cycle_create(
+        actor=hr,
+        name="2026 H2 — Mobile and Identity",
+        rubric_version=version,
+        self_review_ends=datetime.date(2026, 12, 18),
+        manager_review_ends=datetime.date(2027, 1, 8),
+        calibration_ends=datetime.date(2027, 1, 15),
+        finalisation_ends=datetime.date(2027, 1, 22),
+        teams=Team.objects.filter(slug__in=SELF_REVIEW_TEAMS),
+    )
+    services.cycle_open(actor=hr, cycle=cycle)
+    for n, review in enumerate(_reviews(cycle)):
+        _add_evidence(review, n, n % 3)
+        if n % 4 in (1, 2):
+            _self_rate_and_submit(review, n)
+        if n == 1:
+            manager = review.manager
+            assert manager is not None  # every demo review has a manager
+            services.review_return(
+                actor=manager,
+                review=review,
+                reason="Please link the incident follow-ups you mention under Reliability.",
+            )
 
 
 ADJUSTMENT_REASONS = [
@@ -299,7 +335,7 @@ def _promotions(cycle: ReviewCycle, hr: Any) -> None:
 
     user_model = get_user_model()
     committee = [user_model.objects.get(username=u) for u in ("facilitator", "hr2")]
-    candidates = ["eng04", "eng15", "eng26", "eng37"]
+    candidates = ["eng04", "eng15", "eng26", "eng46"]
     for n, username in enumerate(candidates):
         engineer = Engineer.objects.select_related("manager").get(user__username=username)
         manager = engineer.manager

@@ -17,6 +17,7 @@ from core import limits, readcache, workflow
 from core.actors import acting_user
 from core.api import IdFilter, valid_input
 from core.errors import Forbidden, ValidationFailed
+from people.models import Team
 from people.selectors import get_engineer_for_user
 from reviews import selectors, services
 from reviews.evidence import EvidenceKind
@@ -37,6 +38,7 @@ from rubrics.scoring import ScoringError
 class CycleSerializer(serializers.ModelSerializer):
     rubric = serializers.CharField(source="rubric_version.rubric.slug")
     rubric_version = serializers.IntegerField(source="rubric_version.number")
+    teams = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     allowed_actions = serializers.SerializerMethodField()
 
     class Meta:
@@ -51,6 +53,7 @@ class CycleSerializer(serializers.ModelSerializer):
             "manager_review_ends",
             "calibration_ends",
             "finalisation_ends",
+            "teams",
             "opened_at",
             "allowed_actions",
         ]
@@ -215,6 +218,13 @@ class CycleInput(serializers.Serializer):
     manager_review_ends = serializers.DateField()
     calibration_ends = serializers.DateField()
     finalisation_ends = serializers.DateField()
+    teams = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Team.objects.all(),
+        many=True,
+        required=False,
+        help_text="The teams the cycle covers (slugs); none: everyone who has a manager.",
+    )
 
 
 class EngineerInput(serializers.Serializer):
@@ -286,7 +296,9 @@ class CycleListView(APIView):
     def get(self, request: Request) -> Response:
         return Response(
             CycleSerializer(
-                selectors.cycles_for_user(request.user), many=True, context={"request": request}
+                selectors.cycles_for_user(request.user).prefetch_related("teams"),
+                many=True,
+                context={"request": request},
             ).data
         )
 

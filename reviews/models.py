@@ -55,6 +55,8 @@ class ReviewCycle(models.Model):
     finalisation_ends = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
+    # The cycle's scope: the engineers of these teams, or everyone with a manager when empty.
+    teams = models.ManyToManyField(Team, blank=True, related_name="cycles")
 
     class Meta:
         ordering = ["-self_review_ends", "name"]

@@ -102,8 +102,11 @@ def cycle_create(
     manager_review_ends: datetime.date,
     calibration_ends: datetime.date,
     finalisation_ends: datetime.date,
+    teams: Iterable[Team] = (),
 ) -> ReviewCycle:
-    """HR plans a cycle against a published rubric version."""
+    """HR plans a cycle against a published rubric version, for the given teams (or, with
+    none, everyone who has a manager)."""
+    teams = list(teams)
     if not is_hr_or_system(actor):
         raise Forbidden("Only HR can create review cycles.")
     limits.require_bounded(name=(name, 120))
@@ -136,6 +139,7 @@ def cycle_create(
             calibration_ends=calibration_ends,
             finalisation_ends=finalisation_ends,
         )
+        cycle.teams.set(teams)
         readcache.bump()
         _record(
             actor,
@@ -143,6 +147,7 @@ def cycle_create(
             cycle,
             name=cycle.name,
             rubric_version=rubric_version.pk,
+            teams=sorted(team.slug for team in teams),
         )
     return cycle
 
@@ -162,17 +167,16 @@ def _create_reviews(cycle: ReviewCycle, engineers: Iterable[Engineer]) -> list[R
     )
 
 
-def cycle_open(
-    *, actor: User, cycle: ReviewCycle, teams: Iterable[Team] | None = None
-) -> ReviewCycle:
-    """Open the self-review phase: one review per in-scope engineer (everyone with a manager,
-    or the given teams), with level and manager copied as they are today."""
+def cycle_open(*, actor: User, cycle: ReviewCycle) -> ReviewCycle:
+    """Open the self-review phase: one review per in-scope engineer (those of the cycle's
+    teams, or everyone with a manager), with level and manager copied as they are today."""
     with transaction.atomic():
         cycle = _locked_cycle(cycle)
         workflow.require(cycle, "open", actor)
         engineers = Engineer.objects.with_manager()
-        if teams is not None:
-            engineers = engineers.filter(team__in=list(teams))
+        team_ids = list(cycle.teams.values_list("pk", flat=True))
+        if team_ids:
+            engineers = engineers.filter(team_id__in=team_ids)
         created = _create_reviews(cycle, engineers)
         before = cycle.phase
         cycle.open()
@@ -193,6 +197,12 @@ def cycle_add_engineer(*, actor: User, cycle: ReviewCycle, engineer: Engineer) -
             raise ValidationFailed(
                 f"{engineer} has no manager; give them one first.",
                 errors={"engineer": ["has no manager"]},
+            )
+        scope = list(cycle.teams.all())
+        if scope and engineer.team not in scope:
+            raise ValidationFailed(
+                f"{engineer} is in {engineer.team}, which {cycle} does not cover.",
+                errors={"engineer": ["is not in a team the cycle covers"]},
             )
         [review] = _create_reviews(cycle, [engineer])
         readcache.bump()

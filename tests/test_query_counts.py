@@ -469,9 +469,10 @@ READS = [
     Read("score", "engineer", 4, "off"),
     Read("score", "manager", 4, "miss"),
     Read("score", "manager", 1, "hit"),
-    # /api/cycles/: roles, cycles (rubric version, rubric; a manager's by visible reviews)
-    Read("cycles", "hr", 2),
-    Read("cycles", "manager", 2),
+    # /api/cycles/: roles, cycles (rubric version, rubric; a manager's by visible reviews),
+    # the teams each covers
+    Read("cycles", "hr", 3),
+    Read("cycles", "manager", 3),
     # /api/reviews/{id}/evidence/: roles; review, ratings, evidence, levels, dimensions, criteria
     Read("evidence", "engineer", 7),
     # /api/teams/{id}/metrics/: team, roles, [non-HR: exists a visible review], metrics (cycle)

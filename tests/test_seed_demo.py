@@ -7,8 +7,9 @@ from django.core.management import call_command
 from django.test import RequestFactory
 
 from audit.services import verify_chain
+from core import workflow
 from people.models import Engineer, Team
-from reviews.models import Evidence, Review, ScoreSnapshot, TeamMetrics
+from reviews.models import Evidence, Review, ReviewCycle, ScoreSnapshot, TeamMetrics
 from rubrics.models import RubricVersion
 
 
@@ -23,11 +24,23 @@ def test_seed_demo_builds_the_demo_organisation(db: None) -> None:
     assert get_user_model().objects.filter(groups__name="hr").count() == 2
     assert get_user_model().objects.filter(groups__name="facilitator").count() == 1
     statuses = dict(RubricVersion.objects.values_list("number", "status"))
-    assert statuses == {1: "retired", 2: "published"}
+    assert statuses == {1: "retired", 2: "published", 3: "draft"}
     assert verify_chain().ok
     states = set(Review.objects.filter(cycle__name="2026 H2").values_list("state", flat=True))
     # The open session's board holds the submitted manager reviews of its teams.
     assert states == {"draft", "self_submitted", "manager_submitted", "in_calibration"}
+    # A second cycle, for the teams that joined later, is in its self-review phase.
+    writing = ReviewCycle.objects.get(name="2026 H2 — Mobile and Identity")
+    assert writing.phase == "self_review"
+    assert sorted(writing.teams.values_list("slug", flat=True)) == ["identity", "mobile"]
+    assert set(writing.reviews.values_list("state", flat=True)) == {"draft", "self_submitted"}
+    assert writing.reviews.exclude(returned_reason="").get().engineer.user.username == "eng32"
+    users = get_user_model().objects
+    for username in ("eng31", "eng32"):
+        review = writing.reviews.get(engineer__user__username=username)
+        allowed = workflow.allowed_actions(review, users.get(username=username))
+        assert {"edit_self_review", "submit_self"} <= set(allowed)
+    assert "self-review open" in out.getvalue() and "eng31" in out.getvalue()
     past = set(Review.objects.filter(cycle__name="2026 H1").values_list("state", flat=True))
     assert past == {"finalized", "acknowledged"}
     assert Evidence.objects.filter(review__cycle__name="2026 H2").count() >= 100
@@ -61,4 +74,5 @@ def test_seed_demo_builds_the_demo_organisation(db: None) -> None:
         list(get_user_model().objects.order_by("username").values_list("username", "last_name"))
         == names
     )
-    assert RubricVersion.objects.count() == 2
+    assert RubricVersion.objects.count() == 3
+    assert ReviewCycle.objects.count() == 3

@@ -17,7 +17,8 @@ from core.roles import Role
 from demo.organisation import seed_review_cycles
 from people import services as people
 from people.models import Engineer, Team
-from rubrics.document import load_yaml
+from rubrics import services as rubric_services
+from rubrics.document import load_yaml, version_to_document
 from rubrics.models import Rubric, RubricVersion
 from rubrics.services import rubric_import
 
@@ -124,17 +125,48 @@ class Command(BaseCommand):
                 version = rubric_import(actor=hr, data=document, publish=True)
         version = RubricVersion.objects.get(rubric__slug="backend-engineering", status="published")
         seed_review_cycles(hr=hr, version=version)
+        self._draft_rubric_version(version)
         if not quiet:
             self.stdout.write(
                 "Demo data ready. Sign in at http://127.0.0.1:8000/ with password "
                 f"{DEMO_PASSWORD!r} as:\n"
-                "  hr, hr2       HR (rubrics, cycles, audit)\n"
-                "  facilitator   calibration facilitator\n"
-                "  director      manager of the managers (skip-level)\n"
-                "  manager.payments, manager.platform, ...  team managers\n"
-                "  eng01 ... eng60   engineers (eng01 is still drafting; most others have\n"
-                "                    submitted their 2026 H2 self-review)"
+                "  hr                HR: cycles, reviews to finalise, the open appeal, the draft\n"
+                "                    rubric version 3 to publish, calibration sessions, audit\n"
+                "  hr2               HR as second approver; observer in the open session\n"
+                "  facilitator       runs the open session '2026 H2 — Payments and Platform';\n"
+                "                    sits on the promotion committee (cases to decide)\n"
+                "  director          manages the managers: reads every review (skip-level)\n"
+                "  manager.payments, manager.platform, manager.search, manager.data\n"
+                "                    rate reports in 2026 H2 (manager review), nominate for\n"
+                "                    promotion, take part in calibration\n"
+                "  manager.mobile, manager.identity\n"
+                "                    read or return self-reviews in\n"
+                "                    '2026 H2 — Mobile and Identity'\n"
+                "  eng31 ... eng40 (Mobile), eng51 ... eng60 (Identity)\n"
+                "                    self-review open: add evidence, rate, submit\n"
+                "                    (eng32's was returned with a reason)\n"
+                "  eng01 ... eng30, eng41 ... eng50\n"
+                "                    2026 H2 with their managers; 2026 H1 finalised: acknowledge\n"
+                "                    (eng01) or appeal; eng05 has an open appeal"
             )
+
+    def _draft_rubric_version(self, published: RubricVersion) -> None:
+        """The next version of the ladder, drafted and not yet published: HR's to finish."""
+        rubric = published.rubric
+        if rubric.versions.count() > 2:
+            return
+        draft = rubric_services.version_create_draft(actor=self.hr, rubric=rubric)
+        document = version_to_document(draft)
+        mentoring = next(d for d in document["dimensions"] if d["key"] == "mentoring")
+        mentoring["criteria"]["L4"] = (
+            "Mentors one or two engineers through their first on-call rotation and design "
+            "reviews; writes down what they learn for the next joiner."
+        )
+        document["rationale"] = (
+            "Mentoring at L4 names on-call and design-review support, which calibration in "
+            "2026 H1 found was done but not recognised."
+        )
+        rubric_services.version_update(actor=self.hr, version=draft, data=document)
 
     def _team(self, name: str) -> Team:
         team = Team.objects.filter(slug=name.lower()).first()
