@@ -3,9 +3,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 # Debian packages the app and its tests need: WeasyPrint's Pango/HarfBuzz, DejaVu fonts,
-# poppler-utils (pdftoppm, to look at rendered PDFs) and chromium (browser tests).
+# poppler-utils (pdftoppm, to look at rendered PDFs), chromium (browser tests) and Node.js
+# with npm (axe-core for the browser tests).
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
-	poppler-utils chromium
+	poppler-utils chromium nodejs
 
 .PHONY: install system-deps run serve test lint typecheck bench stateful clean
 
@@ -25,7 +26,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: system-deps $(VENV)/.installed
+# axe-core (accessibility checks in the browser tests), pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+install: system-deps $(VENV)/.installed node_modules/.installed
 
 run: install
 	DEBUG=true $(PY) manage.py migrate --noinput

@@ -38,7 +38,9 @@ from rubrics.scoring import ScoringError
 class CycleSerializer(serializers.ModelSerializer):
     rubric = serializers.CharField(source="rubric_version.rubric.slug")
     rubric_version = serializers.IntegerField(source="rubric_version.number")
-    teams = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    teams: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
     allowed_actions = serializers.SerializerMethodField()
 
     class Meta:

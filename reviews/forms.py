@@ -42,6 +42,15 @@ class EvidenceForm(forms.Form):
         ]
 
 
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        label="What should change?",
+        max_length=limits.TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say what should change."},
+    )
+
+
 class PasteForm(forms.Form):
     text = forms.CharField(
         label="Paste links, one per line",

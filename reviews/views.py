@@ -20,7 +20,13 @@ from core.errors import DomainError
 from core.forms import add_service_errors
 from reviews import selectors, services
 from reviews.charts import contributions_chart, self_vs_manager_chart
-from reviews.forms import EvidenceForm, PasteForm, RatingsForm, TeamMetricsUploadForm
+from reviews.forms import (
+    EvidenceForm,
+    PasteForm,
+    RatingsForm,
+    ReturnForm,
+    TeamMetricsUploadForm,
+)
 from reviews.models import Review, TeamMetrics
 from reviews.permissions import can_manage_cycles, can_see_manager_ratings
 from reviews.scores import score_payload
@@ -210,7 +216,11 @@ def self_ratings(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _rate_page(
-    request: HttpRequest, review: Review, form: RatingsForm | None = None, status: int = 200
+    request: HttpRequest,
+    review: Review,
+    form: RatingsForm | None = None,
+    status: int = 200,
+    return_form: ReturnForm | None = None,
 ) -> HttpResponse:
     rows = _rows(review, request.user)
     if form is None:
@@ -225,6 +235,7 @@ def _rate_page(
             "review": review,
             "rows": rows,
             "form": form,
+            "return_form": return_form or ReturnForm(),
             "metrics": metrics,
             "is_manager": review.is_managed_by(request.user),
             "actions": workflow.allowed_actions(review, request.user),
@@ -269,14 +280,18 @@ def review_rate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def review_return(request: HttpRequest, pk: int) -> HttpResponse:
     review = selectors.get_review_for_user(request.user, pk)
-    try:
-        services.review_return(
-            actor=acting_user(request), review=review, reason=request.POST.get("reason", "")
-        )
-        messages.success(request, "Returned to the engineer.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    return redirect("reviews:rate", pk=review.pk)
+    form = ReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_return(
+                actor=acting_user(request), review=review, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Returned to the engineer.")
+            return redirect("reviews:rate", pk=review.pk)
+    return _rate_page(request, review, status=400, return_form=form)
 
 
 @login_required

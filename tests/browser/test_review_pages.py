@@ -161,11 +161,12 @@ def test_manager_rates_from_the_team_page(
     ada = page.locator("#team-table tbody tr", has_text="Ada Okafor")
     assert ada.count() == 1
     cells = ada.locator("td")
-    # Engineer, level, state, evidence, then one "self / manager" pair per dimension.
-    assert cells.nth(1).inner_text() == "L4"
-    assert cells.nth(2).inner_text() == "Self-review submitted"
-    assert cells.nth(3).inner_text() == "1"
-    pairs = [cells.nth(i).inner_text() for i in range(4, 4 + len(KEYS))]
+    # Engineer, next step, level, state, evidence, then a "self / manager" pair per dimension.
+    assert cells.nth(1).inner_text() == "Rate"
+    assert cells.nth(2).inner_text() == "L4"
+    assert cells.nth(3).inner_text() == "Self-review submitted"
+    assert cells.nth(4).inner_text() == "1"
+    pairs = [cells.nth(i).inner_text() for i in range(5, 5 + len(KEYS))]
     assert pairs == ["4 / —"] + ["3 / —"] * (len(KEYS) - 1)
     page.screenshot(path=str(artifacts_dir / "review-manager-team.png"), full_page=True)
 
@@ -219,8 +220,8 @@ def test_manager_rates_from_the_team_page(
     # Back on the team page the pair shows both ratings.
     page.goto(f"{live_server.url}/reviews/team/")
     ada = page.locator("#team-table tbody tr", has_text="Ada Okafor")
-    assert ada.locator("td").nth(4).inner_text() == "4 / 4"
-    assert ada.locator("td").nth(2).inner_text() == "Manager review submitted"
+    assert ada.locator("td").nth(5).inner_text() == "4 / 4"
+    assert ada.locator("td").nth(3).inner_text() == "Manager review submitted"
 
 
 def _manager_submitted_at_four(org: Org) -> Review:
