@@ -9,8 +9,10 @@ from django import forms
 
 from core import limits
 from core.forms import scale_choices
+from people.models import Engineer, Team
 from reviews.evidence import EvidenceKind
 from reviews.models import GROWTH_SCALE, Review
+from rubrics.models import RubricVersion
 
 
 class EvidenceForm(forms.Form):
@@ -42,13 +44,63 @@ class EvidenceForm(forms.Form):
         ]
 
 
-class ReturnForm(forms.Form):
+class ReasonForm(forms.Form):
+    """A reason in a sentence: why a self-review goes back, why a phase reopens."""
+
     reason = forms.CharField(
-        label="What should change?",
         max_length=limits.TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "Say what should change."},
+        error_messages={"required": "Say why, in a sentence."},
     )
+
+    def __init__(self, *args: Any, label: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = label
+
+
+class CycleForm(forms.Form):
+    name = forms.CharField(max_length=120, help_text="For example: 2027 H1.")
+    rubric_version = forms.ModelChoiceField(
+        queryset=RubricVersion.objects.none(),
+        label="Rubric version",
+        empty_label=None,
+        help_text="Reviews are rated against this published version.",
+    )
+    teams = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave every team unticked to cover the whole organisation.",
+    )
+    self_review_ends = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    manager_review_ends = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    calibration_ends = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    finalisation_ends = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rubric_version"].queryset = (  # type: ignore[attr-defined]
+            RubricVersion.objects.filter(status=RubricVersion.Status.PUBLISHED)
+            .select_related("rubric")
+            .order_by("rubric__name")
+        )
+
+
+class EngineerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj} — {obj.team.name}, {obj.level_code}"
+
+
+class LateJoinerForm(forms.Form):
+    engineer = EngineerChoiceField(
+        queryset=Engineer.objects.none(),
+        label="Engineer",
+        help_text="People the cycle covers who have no review in it yet.",
+    )
+
+    def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["engineer"].queryset = candidates  # type: ignore[attr-defined]
 
 
 class PasteForm(forms.Form):

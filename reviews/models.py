@@ -91,6 +91,28 @@ class ReviewCycle(models.Model):
         }
         return deadlines.get(self.phase)
 
+    @property
+    def previous_phase_label(self) -> str:
+        previous = self.previous_phase
+        return self.Phase(previous).label.lower() if previous else ""
+
+    def unfinished_states(self) -> tuple[str, ...]:
+        """The review states that are not done for the current phase: what moving to the next
+        phase would leave behind (shown to HR before they move it)."""
+        state = Review.State
+        before_manager = (state.DRAFT, state.SELF_SUBMITTED)
+        return {
+            self.Phase.SELF_REVIEW: (state.DRAFT,),
+            self.Phase.MANAGER_REVIEW: before_manager,
+            self.Phase.CALIBRATION: (*before_manager, state.IN_CALIBRATION),
+            self.Phase.FINALISATION: (
+                *before_manager,
+                state.MANAGER_SUBMITTED,
+                state.IN_CALIBRATION,
+                state.CALIBRATED,
+            ),
+        }.get(self.phase, ())
+
     # ---- the phase machine (core.workflow asks it) -------------------------------------------
 
     def state_sentence(self) -> str:
@@ -296,6 +318,18 @@ class Review(models.Model):
         return self.state != self.State.DRAFT
 
     # ---- the review machine (core.workflow asks it) ------------------------------------------
+
+    @property
+    def waiting_for(self) -> str:
+        """Who or what the review waits for, in words."""
+        return {
+            self.State.DRAFT: "the engineer's self-review",
+            self.State.SELF_SUBMITTED: "the manager's ratings",
+            self.State.MANAGER_SUBMITTED: "finalisation by HR",
+            self.State.IN_CALIBRATION: f"its calibration session ({self.calibration_board})",
+            self.State.CALIBRATED: "finalisation by HR",
+            self.State.FINALIZED: "the engineer's acknowledgement",
+        }.get(self.state, "nothing")
 
     def state_sentence(self) -> str:
         where = f" ({self.calibration_board})" if self.calibration_board else ""

@@ -13,7 +13,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
 
 from core.roles import Role, has_role, is_hr
-from people.models import Team
+from people.models import Engineer, Team
 from people.selectors import engineers_for_user
 from reviews.models import (
     DimensionRating,
@@ -260,3 +260,39 @@ def latest_snapshot(review: Review) -> ScoreSnapshot | None:
 def team_metrics(team: Team, cycle: ReviewCycle | None = None) -> QuerySet[TeamMetrics]:
     metrics = TeamMetrics.objects.filter(team=team).select_related("cycle", "team")
     return metrics.filter(cycle=cycle) if cycle is not None else metrics
+
+
+def cycle_progress(cycle: ReviewCycle) -> list[tuple[str, int]]:
+    """How many of the cycle's reviews are in each state, in the workflow's order."""
+    counts = dict(
+        Review.objects.in_cycle(cycle).values_list("state").annotate(n=Count("pk")).order_by()
+    )
+    return [(label, counts.get(state, 0)) for state, label in Review.State.choices]
+
+
+def reviews_not_done(cycle: ReviewCycle) -> QuerySet[Review]:
+    """The reviews that are not done for the cycle's current phase, with who owes what."""
+    return (
+        Review.objects.in_cycle(cycle)
+        .filter(state__in=cycle.unfinished_states())
+        .select_related("engineer__user", "manager", "team")
+        .order_by("team__name", "engineer__user__last_name", "engineer__user__first_name")
+    )
+
+
+def reviews_ready_to_finalise(cycle: ReviewCycle) -> QuerySet[Review]:
+    return (
+        Review.objects.in_cycle(cycle)
+        .filter(state__in=[Review.State.MANAGER_SUBMITTED, Review.State.CALIBRATED])
+        .select_related("engineer__user", "manager", "team")
+        .order_by("team__name", "engineer__user__last_name", "engineer__user__first_name")
+    )
+
+
+def late_joiner_candidates(cycle: ReviewCycle) -> QuerySet[Engineer]:
+    """Engineers the cycle covers (its teams, with a manager) who have no review in it yet."""
+    engineers = Engineer.objects.with_manager().exclude(reviews__cycle=cycle)
+    team_ids = [team.pk for team in cycle.teams.all()]
+    if team_ids:
+        engineers = engineers.filter(team_id__in=team_ids)
+    return engineers.select_related("user", "team").order_by("user__last_name", "user__first_name")

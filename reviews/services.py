@@ -43,7 +43,12 @@ from reviews.models import (
     ScoreSnapshot,
 )
 from reviews.scores import manager_ratings, score
-from reviews.selectors import evidence_counts, ratings_by_key, with_detail
+from reviews.selectors import (
+    evidence_counts,
+    ratings_by_key,
+    reviews_ready_to_finalise,
+    with_detail,
+)
 from rubrics.models import RubricVersion
 from rubrics.scoring import FORMULA_VERSION, ScoringError, compute
 
@@ -238,7 +243,8 @@ def cycle_reopen(*, actor: User, cycle: ReviewCycle, reason: str) -> ReviewCycle
         limits.require_bounded(reason=(reason, limits.TEXT))
         if len(reason.split()) < 3:
             raise ValidationFailed(
-                "Say in a sentence why the phase reopens.", errors={"reason": ["is required"]}
+                "Say in a sentence why the phase reopens.",
+                errors={"reason": ["say in a sentence (three words or more) why it reopens"]},
             )
         before = cycle.phase
         cycle.reopen()
@@ -737,6 +743,18 @@ def review_finalize(*, actor: User, review: Review) -> Review:
         _save(review, "state", "finalized_at")
         _state_change(actor, review, events.FINALIZED, before)
     return review
+
+
+def cycle_finalize_ready(*, actor: User, cycle: ReviewCycle) -> list[Review]:
+    """HR finalises, at once, every review of the cycle that is ready (manager review
+    submitted or calibrated, and on no open board); the others stay as they are."""
+    if not is_hr_or_system(actor):
+        raise Forbidden("Only HR can finalise reviews.")
+    with transaction.atomic():
+        return [
+            review_finalize(actor=actor, review=review)
+            for review in reviews_ready_to_finalise(cycle)
+        ]
 
 
 def review_acknowledge(*, actor: User, review: Review) -> Review:

@@ -1,15 +1,20 @@
 from django.urls import path
 
-from reviews import views
+from reviews import cycle_views, views
 
 app_name = "reviews"
 urlpatterns = [
     path("", views.review_list, name="list"),
     path("team/", views.team_page, name="team"),
-    path("cycles/", views.cycle_list, name="cycles"),
-    path("cycles/<int:pk>/metrics/", views.team_metrics_upload, name="metrics-upload"),
-    path("cycles/<int:pk>/advance/", views.cycle_advance, name="cycle-advance"),
-    path("cycles/<int:pk>/reopen/", views.cycle_reopen, name="cycle-reopen"),
+    path("cycles/", cycle_views.cycle_list, name="cycles"),
+    path("cycles/<int:pk>/", cycle_views.cycle_detail, name="cycle"),
+    path("cycles/<int:pk>/metrics/", cycle_views.team_metrics_upload, name="metrics-upload"),
+    path("cycles/<int:pk>/open/", cycle_views.cycle_open, name="cycle-open"),
+    path("cycles/<int:pk>/advance/", cycle_views.cycle_advance, name="cycle-advance"),
+    path("cycles/<int:pk>/reopen/", cycle_views.cycle_reopen, name="cycle-reopen"),
+    path("cycles/<int:pk>/engineers/", cycle_views.cycle_add_engineer, name="cycle-add-engineer"),
+    path("cycles/<int:pk>/finalise/", cycle_views.cycle_finalize_ready, name="cycle-finalise"),
+    path("<int:pk>/finalise/", cycle_views.review_finalize, name="finalise"),
     path("<int:pk>/", views.review_detail, name="detail"),
     path("<int:pk>/evidence/add/", views.evidence_add, name="evidence-add"),
     path("<int:pk>/evidence/paste/", views.evidence_paste, name="evidence-paste"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -24,13 +23,11 @@ from reviews.forms import (
     EvidenceForm,
     PasteForm,
     RatingsForm,
-    ReturnForm,
-    TeamMetricsUploadForm,
+    ReasonForm,
 )
 from reviews.models import Review, TeamMetrics
-from reviews.permissions import can_manage_cycles, can_see_manager_ratings
+from reviews.permissions import can_see_manager_ratings
 from reviews.scores import score_payload
-from reviews.team_metrics import team_metrics_import
 from rubrics.scoring import ScoringError
 
 
@@ -215,12 +212,15 @@ def self_ratings(request: HttpRequest, pk: int) -> HttpResponse:
     return _review_page(request, review, status=400, ratings_form=form)
 
 
+RETURN_LABEL = "What should change?"
+
+
 def _rate_page(
     request: HttpRequest,
     review: Review,
     form: RatingsForm | None = None,
     status: int = 200,
-    return_form: ReturnForm | None = None,
+    return_form: ReasonForm | None = None,
 ) -> HttpResponse:
     rows = _rows(review, request.user)
     if form is None:
@@ -235,7 +235,7 @@ def _rate_page(
             "review": review,
             "rows": rows,
             "form": form,
-            "return_form": return_form or ReturnForm(),
+            "return_form": return_form or ReasonForm(label=RETURN_LABEL),
             "metrics": metrics,
             "is_manager": review.is_managed_by(request.user),
             "actions": workflow.allowed_actions(review, request.user),
@@ -280,7 +280,7 @@ def review_rate(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def review_return(request: HttpRequest, pk: int) -> HttpResponse:
     review = selectors.get_review_for_user(request.user, pk)
-    form = ReturnForm(request.POST)
+    form = ReasonForm(request.POST, label=RETURN_LABEL)
     if form.is_valid():
         try:
             services.review_return(
@@ -393,80 +393,3 @@ def review_what_if(request: HttpRequest, pk: int) -> HttpResponse:
     except ScoringError as exc:
         return HttpResponse("; ".join(f"{k}: {m}" for k, m in exc.errors.items()), status=400)
     return render(request, "reviews/_breakdown.html", context)
-
-
-@login_required
-def cycle_list(request: HttpRequest) -> HttpResponse:
-    """HR: every cycle with its phase and an upload form for team DORA metrics."""
-    if not can_manage_cycles(request.user):
-        raise Http404("No such page.")
-    cycles = [
-        (cycle, workflow.allowed_actions(cycle, request.user))
-        for cycle in selectors.cycles_for_user(request.user)
-    ]
-    return render(
-        request, "reviews/cycles.html", {"cycles": cycles, "form": TeamMetricsUploadForm()}
-    )
-
-
-def _cycle_step(request: HttpRequest, pk: int, act: Any, done: str) -> HttpResponse:
-    if not can_manage_cycles(request.user):  # the cycles pages are HR's
-        raise Http404("No such page.")
-    cycle = selectors.get_cycle_for_user(request.user, pk)
-    try:
-        cycle = act(cycle)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done.format(cycle=cycle, phase=cycle.get_phase_display()))
-    return redirect("reviews:cycles")
-
-
-@login_required
-@require_POST
-def cycle_advance(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = acting_user(request)
-    return _cycle_step(
-        request,
-        pk,
-        lambda cycle: services.cycle_advance(actor=actor, cycle=cycle),
-        "{cycle} is now in {phase}.",
-    )
-
-
-@login_required
-@require_POST
-def cycle_reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    actor, reason = acting_user(request), request.POST.get("reason", "")
-    return _cycle_step(
-        request,
-        pk,
-        lambda cycle: services.cycle_reopen(actor=actor, cycle=cycle, reason=reason),
-        "{cycle} is back in {phase}.",
-    )
-
-
-@login_required
-def team_metrics_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    if not can_manage_cycles(request.user):
-        raise Http404("No such page.")
-    cycle = selectors.get_cycle_for_user(request.user, pk)
-    form = TeamMetricsUploadForm(request.POST or None, request.FILES or None)
-    problems: dict[str, list[str]] = {}
-    if request.method == "POST" and form.is_valid():
-        try:
-            rows = team_metrics_import(actor=acting_user(request), cycle=cycle, text=form.text())
-        except forms.ValidationError as exc:
-            form.add_error("file", exc)
-        except DomainError as exc:
-            form.add_error("file", exc.message)
-            problems = exc.errors
-        else:
-            messages.success(request, f"Imported metrics for {len(rows)} teams into {cycle}.")
-            return redirect("reviews:cycles")
-    return render(
-        request,
-        "reviews/metrics_upload.html",
-        {"cycle": cycle, "form": form, "problems": problems},
-        status=400 if form.errors else 200,
-    )
