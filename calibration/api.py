@@ -489,23 +489,17 @@ class AppealCreateView(APIView):
 class AppealListView(APIView):
     @extend_schema(responses=AppealSerializer(many=True))
     def get(self, request: Request) -> Response:
-        appeals = Appeal.objects.select_related("resolved_by")
-        if not is_hr(request.user):
-            appeals = appeals.filter(
-                review__in=Review.objects.filter(engineer__user_id=request.user.pk or 0)
-            )
+        appeals = selectors.appeals_for_user(request.user)
         return Response(AppealSerializer(appeals, many=True).data)
 
 
 class AppealResolveView(APIView):
     @extend_schema(request=AppealResolveInput, responses=AppealSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        if not is_hr(request.user):
+        if not is_hr(request.user):  # before validation: an engineer sees their own, no more
             raise Http404("No such appeal.")
         data = valid_input(AppealResolveInput, request)
-        appeal = Appeal.objects.filter(pk=pk).first()
-        if appeal is None:
-            raise Http404("No such appeal.")
+        appeal = selectors.get_appeal_for_user(request.user, pk)
         appeal = services.appeal_resolve(
             actor=acting_user(request),
             appeal=appeal,

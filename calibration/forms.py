@@ -9,10 +9,13 @@ from typing import Any
 
 from django import forms
 
-from calibration.models import Adjustment
+from calibration.models import Adjustment, Appeal
+from core import limits
 from core.forms import scale_choices
-from reviews.models import Evidence
-from rubrics.models import Dimension, RatingScale
+from core.roles import Role, people_with_roles
+from people.models import Team
+from reviews.models import Evidence, ReviewCycle
+from rubrics.models import Dimension, Level, RatingScale
 
 
 class AdjustmentForm(forms.Form):
@@ -80,3 +83,84 @@ class PreReadForm(forms.Form):
             ("", "Choose…"),
             *((str(pk), name) for pk, name in reviews),
         ]
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class PeopleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class SessionForm(forms.Form):
+    """Schedule a session: the cycle, who runs it and takes part, and its scope (by team, level
+    or manager; nothing ticked covers the whole cycle). Seat rules stay in the service."""
+
+    cycle = forms.ModelChoiceField(queryset=ReviewCycle.objects.none(), empty_label=None)
+    name = forms.CharField(max_length=120, help_text="For example: 2026 H2 — Payments.")
+    facilitator = PersonChoiceField(
+        queryset=people_with_roles(Role.FACILITATOR, Role.HR), empty_label="Choose…"
+    )
+    managers = PeopleChoiceField(
+        queryset=people_with_roles(Role.MANAGER),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Managers taking part",
+    )
+    observers = PeopleChoiceField(
+        queryset=people_with_roles(Role.HR, Role.MANAGER),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Observers (read along)",
+    )
+    teams = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Scope: teams",
+    )
+    levels = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Scope: levels"
+    )
+    scope_managers = PeopleChoiceField(
+        queryset=people_with_roles(Role.MANAGER),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Scope: reports of these managers",
+    )
+
+    def __init__(self, *args: Any, cycles: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["cycle"].queryset = cycles  # type: ignore[attr-defined]
+        codes = Level.objects.filter(version__cycles__in=cycles).values_list("code", flat=True)
+        self.fields["levels"].choices = [  # type: ignore[attr-defined]
+            (code, code) for code in sorted(set(codes))
+        ]
+
+
+class AppealResolveForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[(value, Appeal.Status(value).label) for value in Appeal.OUTCOMES],
+        widget=forms.RadioSelect,
+    )
+    new_rating = forms.TypedChoiceField(
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="New rating (when it changes)",
+    )
+    resolution = forms.CharField(
+        label="Resolution, for the engineer",
+        max_length=limits.TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the rating stays or changes, in at least a sentence.",
+    )
+
+    def __init__(self, *args: Any, scale: RatingScale, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_rating"].choices = scale_choices(  # type: ignore[attr-defined]
+            scale.points()
+        )

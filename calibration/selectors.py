@@ -17,12 +17,14 @@ from calibration import events
 from calibration.analytics import tenure_band
 from calibration.models import (
     Adjustment,
+    Appeal,
     CalibrationSession,
     Participant,
     PreRead,
     SessionReview,
 )
 from calibration.permissions import visible_sessions_filter
+from core.roles import is_hr
 from reviews.models import DimensionRating, Evidence, Review, ScoreSnapshot
 from reviews.selectors import evidence_tallies
 from rubrics.models import Dimension, RubricVersion
@@ -315,3 +317,21 @@ def history_entry(event: AuditEvent, names: dict[str, str]) -> dict[str, Any]:
         "evidence": evidence,
         "counterexample": payload.get("counterexample", ""),
     }
+
+
+def appeals_for_user(user: Any) -> QuerySet[Appeal]:
+    """HR sees every appeal; an engineer their own; anyone else none."""
+    appeals = Appeal.objects.select_related(
+        "resolved_by", "review__engineer__user", "review__cycle", "review__team"
+    )
+    if is_hr(user):
+        return appeals
+    return appeals.filter(review__engineer__user_id=getattr(user, "pk", None) or 0)
+
+
+def get_appeal_for_user(user: Any, pk: int | str) -> Appeal:
+    """The appeal, or 404 both when it is missing and when the user may not see it."""
+    appeal = appeals_for_user(user).filter(pk=pk).first() if str(pk).isdigit() else None
+    if appeal is None:
+        raise Http404("No such appeal.")
+    return appeal

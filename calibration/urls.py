@@ -1,10 +1,13 @@
 from django.urls import path
 
-from calibration import history_views, views
+from calibration import appeal_views, history_views, views
 
 app_name = "calibration"
 urlpatterns = [
     path("", views.session_list, name="list"),
+    path("new/", views.session_new, name="new"),
+    path("appeals/", appeal_views.appeal_list, name="appeals"),
+    path("appeals/<int:pk>/", appeal_views.appeal_detail, name="appeal"),
     path("cycles/<int:pk>/health/", views.health, name="health"),
     path("reviews/<int:pk>/history/", history_views.review_history, name="review-history"),
     path("<int:pk>/", views.session_detail, name="detail"),

@@ -18,16 +18,17 @@ from django.views.decorators.http import require_POST
 
 from calibration import analytics, selectors, services
 from calibration.charts import PHASE_LABELS, completion_chart, distribution_chart, skew_chart
-from calibration.forms import AdjustmentForm, PreReadForm
+from calibration.forms import AdjustmentForm, PreReadForm, SessionForm
 from calibration.health import cycle_health
 from calibration.models import Appeal, CalibrationSession, Participant
+from calibration.permissions import can_create_sessions
 from calibration.selectors import waiting_reviews
 from core import workflow
 from core.actors import acting_user
 from core.errors import DomainError, StaleVersion
 from core.forms import add_service_errors
 from core.roles import is_hr
-from reviews.models import Evidence, Review
+from reviews.models import Evidence, Review, ReviewCycle
 from reviews.selectors import cycles_for_user, get_cycle_for_user
 from rubrics.models import Dimension
 
@@ -43,7 +44,35 @@ def session_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "calibration/list.html",
-        {"sessions": sessions, "is_hr": hr, "cycles": cycles_for_user(request.user) if hr else []},
+        {
+            "sessions": sessions,
+            "is_hr": hr,
+            "can_schedule": can_create_sessions(request.user),
+            "cycles": cycles_for_user(request.user) if hr else [],
+        },
+    )
+
+
+@login_required
+def session_new(request: HttpRequest) -> HttpResponse:
+    """HR or a facilitator schedules a session: cycle, scope, facilitator, participants."""
+    if not can_create_sessions(request.user):
+        raise Http404("No such page.")
+    cycles = cycles_for_user(request.user).exclude(phase=ReviewCycle.Phase.CLOSED)
+    form = SessionForm(request.POST or None, cycles=cycles)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            session = services.session_create(actor=acting_user(request), **data)
+        except DomainError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, f"Scheduled “{session.name}”. Open it when the room is ready."
+            )
+            return redirect("calibration:detail", pk=session.pk)
+    return render(
+        request, "calibration/new.html", {"form": form}, status=400 if form.errors else 200
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import models
 
 from core.actors import is_system
@@ -40,3 +41,13 @@ def is_hr_or_system(user: Any) -> bool:
     """HR, or the system user acting for an operator at the command line or a scheduled job:
     who may run the organisation's administrative work."""
     return is_hr(user) or is_system(user)
+
+
+def people_with_roles(*roles: Role) -> models.QuerySet[Any]:
+    """Active people holding any of the roles, by name: the choices of a "who" field."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[role.value for role in roles])
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
