@@ -19,7 +19,7 @@ from core import workflow
 from core.actors import acting_user
 from core.errors import DomainError
 from core.filters import PersonSearchFilter
-from core.forms import add_service_errors
+from core.forms import add_service_errors, posted
 from core.roles import is_hr
 from reviews.models import ReviewCycle
 from rubrics.models import Dimension
@@ -81,7 +81,7 @@ def appeal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     appeal = selectors.get_appeal_for_user(request.user, pk)
     review = appeal.review
     version = review.cycle.rubric_version
-    form = AppealResolveForm(request.POST or None, scale=version.scale)
+    form = AppealResolveForm(posted(request), scale=version.scale)
     if request.method == "POST" and form.is_valid():
         try:
             services.appeal_resolve(

@@ -26,7 +26,7 @@ from calibration.selectors import waiting_reviews
 from core import workflow
 from core.actors import acting_user
 from core.errors import DomainError, StaleVersion
-from core.forms import add_service_errors
+from core.forms import add_service_errors, posted
 from core.roles import is_hr
 from reviews.models import Evidence, Review, ReviewCycle
 from reviews.selectors import cycles_for_user, get_cycle_for_user
@@ -59,7 +59,7 @@ def session_new(request: HttpRequest) -> HttpResponse:
     if not can_create_sessions(request.user):
         raise Http404("No such page.")
     cycles = cycles_for_user(request.user).exclude(phase=ReviewCycle.Phase.CLOSED)
-    form = SessionForm(request.POST or None, cycles=cycles)
+    form = SessionForm(posted(request), cycles=cycles)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

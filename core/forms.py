@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django import forms
+from django.http import HttpRequest, QueryDict
 
 from core.errors import DomainError
 
@@ -34,3 +35,9 @@ def scale_choices(points: Iterable[tuple[int, str]]) -> list[tuple[str, str]]:
             for point, anchor in points
         ),
     ]
+
+
+def posted(request: HttpRequest) -> QueryDict | None:
+    """The submitted data of a POST (even an empty one, which must fail validation), or None
+    for a GET, so one view shows a form unbound and binds it on submission."""
+    return request.POST if request.method == "POST" else None

@@ -95,3 +95,14 @@ def batch_cases(
         ).distinct()
     assert cycle is not None
     return cases.filter(cycle=cycle)
+
+
+def batch_jobs(user: Any) -> QuerySet[ExportJob]:
+    """HR's batch exports (ZIPs of a cycle's or a session's packets), newest first."""
+    if not is_hr(user):
+        return ExportJob.objects.none()
+    return (
+        ExportJob.objects.filter(case__isnull=True)
+        .select_related("cycle", "session", "requested_by")
+        .order_by("-created_at")
+    )

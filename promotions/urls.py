@@ -1,6 +1,6 @@
 from django.urls import path
 
-from promotions import views
+from promotions import export_views, views
 
 app_name = "promotions"
 urlpatterns = [
@@ -11,4 +11,6 @@ urlpatterns = [
     path("<int:pk>/share/", views.case_share, name="share"),
     path("<int:pk>/export/", views.packet_export, name="export"),
     path("jobs/<str:job_id>/", views.job_status, name="job"),
+    path("exports/", export_views.export_list, name="exports"),
+    path("exports/<str:job_id>/", export_views.export_row, name="export-row"),
 ]

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from core import workflow
 from core.actors import acting_user
 from core.errors import DomainError
-from core.forms import add_service_errors, scale_choices
+from core.forms import add_service_errors, posted, scale_choices
 from people.models import Engineer
 from people.selectors import engineers_for_user
 from promotions import selectors
@@ -107,7 +107,7 @@ def _case_page(
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    form = NominateForm(request.POST or None, user=request.user)
+    form = NominateForm(posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             case = promotions.case_nominate(

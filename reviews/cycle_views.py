@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from core import workflow
 from core.actors import acting_user
 from core.errors import DomainError
-from core.forms import add_service_errors
+from core.forms import add_service_errors, posted
 from reviews import selectors, services
 from reviews.forms import CycleForm, LateJoinerForm, ReasonForm, TeamMetricsUploadForm
 from reviews.models import Review, ReviewCycle
@@ -39,7 +39,7 @@ def _hr_cycle(request: HttpRequest, pk: int | None = None) -> ReviewCycle | None
 def cycle_list(request: HttpRequest) -> HttpResponse:
     """Every cycle with its phase and progress, and the form for a new one."""
     _hr_cycle(request)
-    form = CycleForm(request.POST or None)
+    form = CycleForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             cycle = services.cycle_create(actor=acting_user(request), **form.cleaned_data)
@@ -216,7 +216,7 @@ def review_finalize(request: HttpRequest, pk: int) -> HttpResponse:
 def team_metrics_upload(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _hr_cycle(request, pk)
     assert cycle is not None
-    form = TeamMetricsUploadForm(request.POST or None, request.FILES or None)
+    form = TeamMetricsUploadForm(posted(request), request.FILES or None)
     problems: dict[str, list[str]] = {}
     if request.method == "POST" and form.is_valid():
         try:

@@ -31,7 +31,7 @@ from tests.test_celery_worker import _database_url_for_subprocess
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.fuzz]
 
 ROLES = {
     "anonymous": None,
