@@ -145,3 +145,12 @@ def changelog(rubric: Rubric) -> list[tuple[RubricVersion, list[str]]]:
             changes = ["First published version."]
         entries.append((version, changes))
     return entries
+
+
+def live_version(rubric: Rubric) -> RubricVersion | None:
+    """The published version of a rubric, with its content, or None."""
+    return (
+        with_content(rubric.versions.filter(status=RubricVersion.Status.PUBLISHED))
+        .order_by("-number")
+        .first()
+    )
