@@ -41,3 +41,17 @@ def posted(request: HttpRequest) -> QueryDict | None:
     """The submitted data of a POST (even an empty one, which must fail validation), or None
     for a GET, so one view shows a form unbound and binds it on submission."""
     return request.POST if request.method == "POST" else None
+
+
+def sort_links(request: HttpRequest, param: str, names: list[str]) -> dict[str, dict[str, str]]:
+    """For each sortable column: the address that sorts by it (again: the other way round),
+    and its aria-sort value, keeping the page's other filters."""
+    current = request.GET.get(param, "")
+    links = {}
+    for name in names:
+        query = request.GET.copy()
+        query.pop("page", None)
+        query[param] = f"-{name}" if current == name else name
+        state = {name: "ascending", f"-{name}": "descending"}.get(current, "none")
+        links[name] = {"url": f"?{query.urlencode()}", "aria": state}
+    return links

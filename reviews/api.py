@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
 from django.db import transaction
 from django.http import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -15,12 +14,13 @@ from rest_framework.views import APIView
 
 from core import limits, readcache, workflow
 from core.actors import acting_user
-from core.api import IdFilter, valid_input
+from core.api import valid_input
 from core.errors import Forbidden, ValidationFailed
 from people.models import Team
 from people.selectors import get_engineer_for_user
 from reviews import selectors, services
 from reviews.evidence import EvidenceKind
+from reviews.filters import ReviewFilter
 from reviews.models import Evidence, Review, ReviewCycle, TeamMetrics
 from reviews.permissions import (
     can_manage_cycles,
@@ -380,16 +380,6 @@ class CycleRecomputeView(APIView):
 
 
 # ---- reviews -------------------------------------------------------------------------------
-
-
-class ReviewFilter(django_filters.FilterSet):
-    cycle = IdFilter(field_name="cycle_id")
-    team = IdFilter(field_name="team_id")
-    state = django_filters.ChoiceFilter(choices=Review.State.choices)
-
-    class Meta:
-        model = Review
-        fields = ["cycle", "team", "state"]
 
 
 _timestamp = serializers.DateTimeField().to_representation

@@ -139,6 +139,40 @@ def review_list_rows(user: Any) -> QuerySet[Review, dict[str, Any]]:
     )
 
 
+def own_reviews(user: Any) -> QuerySet[Review]:
+    """The user's own reviews, newest cycle first, with their evidence count."""
+    return (
+        Review.objects.filter(engineer__user_id=getattr(user, "pk", None) or 0)
+        .select_related("cycle")
+        .only(*(f.name for f in Review._meta.concrete_fields), "cycle__name")
+        .annotate(evidence_count=Coalesce(Subquery(_active_evidence_count()), 0))
+        .order_by("-cycle__self_review_ends", "-pk")
+    )
+
+
+REVIEW_PAGE_COLUMNS = (
+    "id",
+    "cycle__name",
+    "team__name",
+    "level_code",
+    "state",
+    "manager_id",
+    *(f"engineer__user__{f}" for f in LIST_USER_FIELDS),
+)
+
+
+def review_page_rows(user: Any) -> QuerySet[Review, dict[str, Any]]:
+    """Other people's reviews the user may see, as the rows the reviews page shows: only those
+    columns, the evidence count computed for the rows of the page alone."""
+    return (
+        Review.objects.filter(visible_reviews_filter(user))
+        .exclude(engineer__user_id=getattr(user, "pk", None) or 0)
+        .annotate(evidence_count=Coalesce(Subquery(_active_evidence_count()), 0))
+        .values(*REVIEW_PAGE_COLUMNS, "evidence_count")
+        .order_by(*REVIEW_LIST_ORDER)
+    )
+
+
 def ratings_by_review(review_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Each review's dimension ratings as rows, in the order they were written."""
     by_review: dict[int, list[dict[str, Any]]] = {pk: [] for pk in review_ids}

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,9 +17,11 @@ from django.views.decorators.http import require_POST
 from core import workflow
 from core.actors import acting_user
 from core.errors import DomainError
-from core.forms import add_service_errors
+from core.forms import add_service_errors, sort_links
+from core.roles import Role, has_role, role_names
 from reviews import selectors, services
 from reviews.charts import contributions_chart, self_vs_manager_chart
+from reviews.filters import SORTS, ReviewPageFilter
 from reviews.forms import (
     EvidenceForm,
     PasteForm,
@@ -97,17 +100,41 @@ def _review_page(
     return render(request, "reviews/review.html", context, status=status)
 
 
+PER_PAGE = 50
+STATE_LABELS = dict(Review.State.choices)
+
+
 @login_required
 def review_list(request: HttpRequest) -> HttpResponse:
-    reviews = selectors.reviews_for_user(request.user)
-    mine = [r for r in reviews if r.engineer.user_id == request.user.pk]
+    """Your own reviews, then the others you may see: paginated, searchable, filterable by
+    cycle, team, state and manager, and sortable."""
+    mine = list(selectors.own_reviews(request.user))
+    found = ReviewPageFilter(
+        request.GET or None, queryset=selectors.review_page_rows(request.user), user=request.user
+    )
+    page = Paginator(found.qs, PER_PAGE).get_page(request.GET.get("page"))
+    if (
+        not mine
+        and not page.paginator.count
+        and not request.GET
+        and has_role(request.user, Role.FACILITATOR)
+    ):
+        return redirect("calibration:list")  # a facilitator's work is in the sessions
+    rows = [dict(row, state_label=STATE_LABELS[row["state"]]) for row in page]
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "reviews/list.html",
         {
             "mine": mine,
-            "manages": any(r.manager_id == request.user.pk for r in reviews),
-            "others": [r for r in reviews if r.engineer.user_id != request.user.pk],
+            "manages": "manager" in role_names(request.user),
+            "filter": found,
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+            "sorts": sort_links(request, "o", [label for _, label in SORTS]),
+            "filtered": any(v for k, v in request.GET.items() if k not in ("page", "o")),
         },
     )
 

@@ -515,9 +515,11 @@ READS = [
     # dimensions, criteria (level)
     Read("rubric version", "engineer", 5),
     Read("rubric version", "hr", 5),
-    # /reviews/: session, user, roles, reviews (with evidence counts), their ratings
+    # /reviews/: session, user, roles, own reviews (with evidence counts), how many others,
+    # [when there are others: their page of rows; the filters' cycles, teams and managers]
     Read("page reviews", "engineer", 5),
-    Read("page reviews", "manager", 5),
+    Read("page reviews", "manager", 9),
+    Read("page reviews", "hr", 9),
     # /reviews/team/: session, user, roles, cycles, dimensions, reviews, ratings, team metrics
     Read("page team", "manager", 8),
     # /calibration/: session, user, roles, sessions with counts, [HR: cycles for the form]

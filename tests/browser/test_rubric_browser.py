@@ -48,6 +48,8 @@ def test_wrong_password_is_shown_beside_the_form(
     page: Any, live_server: Any, engineer: Any, artifacts_dir: Path
 ) -> None:
     sign_in(page, live_server, engineer.username, password="wrong")
-    alert = page.locator("[role=alert]")
-    assert "correct username and password" in alert.inner_text()
+    assert "correct username and password" in page.locator("form .error").inner_text()
+    # The summary at the top says so too, and the focus is on the first field.
+    assert "correct username and password" in page.locator("#error-summary").inner_text()
+    assert page.evaluate("document.activeElement.name") == "username"
     page.screenshot(path=str(artifacts_dir / "sign-in-error.png"))
