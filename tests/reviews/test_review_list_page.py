@@ -4,7 +4,6 @@ state and manager, sortable; a facilitator with nothing here lands on their sess
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from django.test import Client
