@@ -8,7 +8,7 @@ transaction and writes the audit log; packet renders are queued to Celery on com
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
@@ -153,6 +153,25 @@ def case_update(
             after[axis] = {**_axis_state(row), "evidence": sorted(e.pk for e in row.evidence.all())}
         if before != after:
             _record(actor, events.CASE_EDITED, case, before=before, after=after)
+    return case
+
+
+def case_save(
+    *, actor: User, case: PromotionCase, summary: str, axes: Mapping[str, Mapping[str, Any]]
+) -> PromotionCase:
+    """The nominating manager saves the whole draft at once: the summary and every axis
+    ({axis: {rating, narrative, evidence_ids}}). A problem anywhere leaves all of it as it
+    was, each problem named by its axis ("scope.rating")."""
+    with transaction.atomic():
+        case = case_update(actor=actor, case=case, summary=summary)
+        errors: dict[str, list[str]] = {}
+        for axis, change in axes.items():
+            try:
+                case_update(actor=actor, case=case, axis=axis, **change)
+            except ValidationFailed as exc:
+                errors |= {f"{axis}.{key}": messages for key, messages in exc.errors.items()}
+        if errors:
+            raise ValidationFailed.from_errors(errors, "The case was not saved: ")
     return case
 
 

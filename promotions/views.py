@@ -9,11 +9,11 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from core import workflow
+from core import limits, workflow
 from core.actors import acting_user
 from core.errors import DomainError
 from core.forms import add_service_errors, posted, scale_choices
@@ -21,8 +21,9 @@ from people.models import Engineer
 from people.selectors import engineers_for_user
 from promotions import selectors
 from promotions import services as promotions
-from promotions.models import PromotionCase, ReadinessAxis
+from promotions.models import PromotionCase
 from reviews.models import ReviewCycle
+from rubrics.models import Level
 
 
 class NominateForm(forms.Form):
@@ -30,11 +31,54 @@ class NominateForm(forms.Form):
         queryset=Engineer.objects.none(), label="Engineer"
     )
     cycle = forms.ModelChoiceField(queryset=ReviewCycle.objects.all(), label="Cycle")
-    target_level = forms.CharField(max_length=20, label="Target level")
+    target_level = forms.ChoiceField(
+        label="Target level", help_text="A level above the engineer's, from the cycle's rubric."
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["engineer"].queryset = engineers_for_user(user).reporting_to(user)  # type: ignore[attr-defined]
+        levels = Level.objects.filter(version__cycles__isnull=False).order_by("order")
+        self.fields["target_level"].choices = [  # type: ignore[attr-defined]
+            ("", "Choose…"),
+            *dict.fromkeys((lv.code, f"{lv.code} · {lv.name}") for lv in levels),
+        ]
+
+
+class CaseForm(forms.Form):
+    summary = forms.CharField(
+        label="Summary for the committee",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=limits.LONG_TEXT,
+        help_text="Why now, in a paragraph. Markdown: **bold**, lists, links.",
+    )
+
+
+class SubmitForm(forms.Form):
+    committee = forms.ModelMultipleChoiceField(
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Committee members",
+        required=False,
+        help_text="HR, appointed committee members, or managers above the engineer's level.",
+    )
+
+    def __init__(self, *args: Any, candidates: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["committee"]
+        field.queryset = get_user_model().objects.filter(pk__in=[u.pk for u in candidates])  # type: ignore[attr-defined]
+        field.label_from_instance = lambda u: u.get_full_name() or u.get_username()  # type: ignore[attr-defined]
+
+
+class DecideForm(forms.Form):
+    outcome = forms.ChoiceField(choices=PromotionCase.Outcome.choices, widget=forms.RadioSelect)
+    feedback = forms.CharField(
+        label="Feedback to the engineer",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=limits.TEXT,
+        required=False,
+    )
 
 
 class AxisForm(forms.Form):
@@ -44,6 +88,7 @@ class AxisForm(forms.Form):
     narrative = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
         required=False,
+        max_length=limits.LONG_TEXT,
         help_text="Markdown: **bold**, lists, links.",
     )
     evidence = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False)
@@ -67,39 +112,57 @@ def _evidence_choices(case: PromotionCase) -> list[tuple[str, str]]:
     ]
 
 
-def _case_page(
-    request: HttpRequest, case: PromotionCase, status: int = 200, **forms_: Any
-) -> HttpResponse:
+def _axis_forms(case: PromotionCase, data: Any = None) -> dict[str, AxisForm]:
     choices = _evidence_choices(case)
-    axes = []
-    for axis in case.axes.all():
-        form = forms_.get(f"axis_{axis.axis}") or AxisForm(
+    scale = case.cycle.rubric_version.scale.points()
+    return {
+        axis.axis: AxisForm(
+            data,
             prefix=axis.axis,
             choices=choices,
-            scale=case.cycle.rubric_version.scale.points(),
+            scale=scale,
             initial={
                 "rating": axis.rating,
                 "narrative": axis.narrative,
                 "evidence": [str(e.pk) for e in axis.evidence.all()],
             },
         )
-        axes.append((axis, form))
-    committee_choices = selectors.committee_candidates(case)
+        for axis in case.axes.all()
+    }
+
+
+def _case_page(
+    request: HttpRequest,
+    case: PromotionCase,
+    status: int = 200,
+    *,
+    case_form: CaseForm | None = None,
+    axis_forms: dict[str, AxisForm] | None = None,
+    submit_form: SubmitForm | None = None,
+    decide_form: DecideForm | None = None,
+) -> HttpResponse:
+    axis_forms = axis_forms or _axis_forms(case)
     actions = workflow.allowed_actions(case, request.user)
+    anchors = dict(case.cycle.rubric_version.scale.points())
     return render(
         request,
         "promotions/case.html",
         {
             "case": case,
-            "axes": axes,
+            "axes": [
+                (axis, axis_forms[axis.axis], anchors.get(axis.rating or 0, ""))
+                for axis in case.axes.all()
+            ],
+            "case_form": case_form or CaseForm(initial={"summary": case.summary}),
             "problems": promotions.submission_problems(case),
             "is_nominator": case.is_nominator(request.user),
             "actions": actions,
             "can_decide": "decide" in actions,
             "can_export": "export" in actions,
             "packet": case.packets.order_by("-created_at").first(),
-            "committee_choices": committee_choices,
-            "error": forms_.get("error"),
+            "submit_form": submit_form
+            or SubmitForm(candidates=selectors.committee_candidates(case)),
+            "decide_form": decide_form or DecideForm(),
         },
         status=status,
     )
@@ -135,34 +198,52 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the case. POST: save the whole draft (summary and every axis) at once, so no
+    unsaved text of one part is lost by saving another."""
     case = selectors.get_case_for_user(request.user, pk)
-    if request.method == "POST":
-        axis = request.POST.get("axis", "")
-        if axis not in ReadinessAxis.Axis.values:
-            raise Http404("No such axis.")
-        form = AxisForm(
-            request.POST,
-            prefix=axis,
-            choices=_evidence_choices(case),
-            scale=case.cycle.rubric_version.scale.points(),
-        )
-        if form.is_valid():
-            try:
-                promotions.case_update(
-                    actor=acting_user(request),
-                    case=case,
-                    axis=axis,
-                    rating=form.cleaned_data["rating"],
-                    narrative=form.cleaned_data["narrative"],
-                    evidence_ids=[int(i) for i in form.cleaned_data["evidence"]],
-                )
-            except DomainError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, f"{ReadinessAxis.Axis(axis).label} saved.")
-                return redirect("promotions:case", pk=case.pk)
-        return _case_page(request, case, status=400, **{f"axis_{axis}": form})
-    return _case_page(request, case)
+    if request.method != "POST":
+        return _case_page(request, case)
+    case_form = CaseForm(request.POST)
+    axis_forms = _axis_forms(case, request.POST)
+    valid = case_form.is_valid() & all([f.is_valid() for f in axis_forms.values()])
+    if valid:
+        try:
+            promotions.case_save(
+                actor=acting_user(request),
+                case=case,
+                summary=case_form.cleaned_data["summary"],
+                axes={
+                    axis: {
+                        "rating": form.cleaned_data["rating"],
+                        "narrative": form.cleaned_data["narrative"],
+                        "evidence_ids": [int(i) for i in form.cleaned_data["evidence"]],
+                    }
+                    for axis, form in axis_forms.items()
+                },
+            )
+        except DomainError as exc:
+            _place_errors(exc, case_form, axis_forms)
+        else:
+            messages.success(request, "Case saved.")
+            return redirect("promotions:case", pk=case.pk)
+    case = selectors.get_case_for_user(request.user, pk)
+    return _case_page(request, case, 400, case_form=case_form, axis_forms=axis_forms)
+
+
+def _place_errors(exc: DomainError, case_form: CaseForm, axis_forms: dict[str, AxisForm]) -> None:
+    """Each problem beside its field: "scope.rating" on the scope axis's rating."""
+    placed = False
+    for path, messages_ in exc.errors.items():
+        axis, _, field = path.partition(".")
+        form: forms.Form | None = axis_forms.get(axis)
+        if form is None and path in case_form.fields:
+            form, field = case_form, path
+        if form is not None and field in form.fields:
+            for message in messages_:
+                form.add_error(field, message)
+            placed = True
+    if not placed:
+        case_form.add_error(None, exc.message)
 
 
 def _act(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
@@ -170,40 +251,49 @@ def _act(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
     try:
         action(case)
     except DomainError as exc:
-        case = selectors.get_case_for_user(request.user, pk)
-        return _case_page(request, case, status=exc.status_code, error=exc.message)
-    messages.success(request, done)
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
     return redirect("promotions:case", pk=pk)
 
 
 @login_required
 @require_POST
 def case_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    committee = get_user_model().objects.filter(pk__in=request.POST.getlist("committee"))
-    return _act(
-        request,
-        pk,
-        lambda case: promotions.case_submit(
-            actor=acting_user(request), case=case, committee=committee
-        ),
-        "Submitted to the committee.",
-    )
+    case = selectors.get_case_for_user(request.user, pk)
+    form = SubmitForm(request.POST, candidates=selectors.committee_candidates(case))
+    if form.is_valid():
+        try:
+            promotions.case_submit(
+                actor=acting_user(request), case=case, committee=form.cleaned_data["committee"]
+            )
+        except DomainError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Submitted to the committee.")
+            return redirect("promotions:case", pk=pk)
+    return _case_page(request, case, 400, submit_form=form)
 
 
 @login_required
 @require_POST
 def case_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(
-        request,
-        pk,
-        lambda case: promotions.case_decide(
-            actor=acting_user(request),
-            case=case,
-            outcome=request.POST.get("outcome", ""),
-            feedback=request.POST.get("feedback", ""),
-        ),
-        "Decision recorded.",
-    )
+    case = selectors.get_case_for_user(request.user, pk)
+    form = DecideForm(request.POST)
+    if form.is_valid():
+        try:
+            promotions.case_decide(
+                actor=acting_user(request),
+                case=case,
+                outcome=form.cleaned_data["outcome"],
+                feedback=form.cleaned_data["feedback"],
+            )
+        except DomainError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Decision recorded.")
+            return redirect("promotions:case", pk=pk)
+    return _case_page(request, case, 400, decide_form=form)
 
 
 @login_required

@@ -161,16 +161,27 @@ REVIEW_PAGE_COLUMNS = (
 )
 
 
-def review_page_rows(user: Any) -> QuerySet[Review, dict[str, Any]]:
-    """Other people's reviews the user may see, as the rows the reviews page shows: only those
-    columns, the evidence count computed for the rows of the page alone."""
+def review_page_candidates(user: Any) -> QuerySet[Review]:
+    """Other people's reviews the user may see, to filter, sort, count and page through. The
+    evidence count is declared for sorting by it; it is computed only where it is used."""
     return (
         Review.objects.filter(visible_reviews_filter(user))
         .exclude(engineer__user_id=getattr(user, "pk", None) or 0)
         .annotate(evidence_count=Coalesce(Subquery(_active_evidence_count()), 0))
-        .values(*REVIEW_PAGE_COLUMNS, "evidence_count")
         .order_by(*REVIEW_LIST_ORDER)
     )
+
+
+def review_page_rows(review_ids: list[int]) -> list[dict[str, Any]]:
+    """The columns the reviews page shows, for one page of reviews, in the given order: the
+    evidence counts are computed for these rows alone (in one query)."""
+    rows = {
+        row["id"]: row
+        for row in Review.objects.filter(pk__in=review_ids)
+        .annotate(evidence_count=Coalesce(Subquery(_active_evidence_count()), 0))
+        .values(*REVIEW_PAGE_COLUMNS, "evidence_count")
+    }
+    return [rows[pk] for pk in review_ids if pk in rows]
 
 
 def ratings_by_review(review_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

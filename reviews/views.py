@@ -110,9 +110,15 @@ def review_list(request: HttpRequest) -> HttpResponse:
     cycle, team, state and manager, and sortable."""
     mine = list(selectors.own_reviews(request.user))
     found = ReviewPageFilter(
-        request.GET or None, queryset=selectors.review_page_rows(request.user), user=request.user
+        request.GET or None,
+        queryset=selectors.review_page_candidates(request.user),
+        user=request.user,
     )
-    page = Paginator(found.qs, PER_PAGE).get_page(request.GET.get("page"))
+    # Page through ids alone (the sort and the count read few columns), then read the page's
+    # rows: at ten thousand reviews the page costs about what it costs at a thousand.
+    page = Paginator(found.qs.values_list("pk", flat=True), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     if (
         not mine
         and not page.paginator.count
@@ -120,7 +126,10 @@ def review_list(request: HttpRequest) -> HttpResponse:
         and has_role(request.user, Role.FACILITATOR)
     ):
         return redirect("calibration:list")  # a facilitator's work is in the sessions
-    rows = [dict(row, state_label=STATE_LABELS[row["state"]]) for row in page]
+    rows = [
+        dict(row, state_label=STATE_LABELS[row["state"]])
+        for row in selectors.review_page_rows(list(page))
+    ]
     query = request.GET.copy()
     query.pop("page", None)
     return render(

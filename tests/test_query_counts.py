@@ -516,10 +516,11 @@ READS = [
     Read("rubric version", "engineer", 5),
     Read("rubric version", "hr", 5),
     # /reviews/: session, user, roles, own reviews (with evidence counts), how many others,
-    # [when there are others: their page of rows; the filters' cycles, teams and managers]
+    # [when there are others: the page's ids, their rows (with evidence counts); the filters'
+    # cycles, teams and managers]
     Read("page reviews", "engineer", 5),
-    Read("page reviews", "manager", 9),
-    Read("page reviews", "hr", 9),
+    Read("page reviews", "manager", 10),
+    Read("page reviews", "hr", 10),
     # /reviews/team/: session, user, roles, cycles, dimensions, reviews, ratings, team metrics
     Read("page team", "manager", 8),
     # /calibration/: session, user, roles, sessions with counts, [HR: cycles for the form]
@@ -532,11 +533,12 @@ READS = [
     Read("page board", "hr", 16),  # read-only: no adjustment forms
     Read("page board", "manager", 19),  # + "may I adjust", asked twice: exists a report of mine
     # /promotions/: session, user, roles, exists a nominee, cases, axes, axis evidence, its
-    # reviews, their cycles, committees, the form's engineers, the form's cycles
-    Read("page promotions", "manager", 12),
+    # reviews, their cycles, committees, the form's engineers, cycles and target levels
+    Read("page promotions", "manager", 13),
     # /audit/: session, user, roles, the last chain check, events since it, the checkpointed
-    # head (held against the checkpoint outside the database), count, page
-    Read("page audit", "hr", 8),
+    # head (held against the checkpoint outside the database), count, page, the pickers' target
+    # types and actors
+    Read("page audit", "hr", 10),
 ]
 
 
