@@ -44,6 +44,15 @@ class EvidenceForm(forms.Form):
         ]
 
 
+class EvidenceEditForm(EvidenceForm):
+    """An evidence item's details, tags included; its link stays as it was added."""
+
+    def __init__(self, *args: Any, review: Review, **kwargs: Any) -> None:
+        super().__init__(*args, review=review, **kwargs)
+        del self.fields["url"]
+        self.fields["kind"].choices = EvidenceKind.choices  # type: ignore[attr-defined]
+
+
 class ReasonForm(forms.Form):
     """A reason in a sentence: why a self-review goes back, why a phase reopens."""
 

@@ -615,3 +615,17 @@ class TeamMetrics(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} — {self.cycle}"
+
+    @staticmethod
+    def _number(value: Any) -> str:
+        return format(value.normalize(), "f")  # 13.00 → "13", 3.50 → "3.5", 100 → "100"
+
+    def shown(self) -> dict[str, str]:
+        """The four keys in words, for people: "13 per week", "26 hours", "10%"."""
+        return {
+            "Deployment frequency": f"{self._number(self.deployment_frequency)} "
+            + self.deployment_frequency_unit.replace("_", " "),
+            "Lead time for changes": f"{self._number(self.lead_time)} {self.lead_time_unit}",
+            "Change failure rate": f"{self._number(self.change_failure_rate)}%",
+            "Time to restore": f"{self._number(self.time_to_restore)} {self.time_to_restore_unit}",
+        }

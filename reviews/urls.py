@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/", views.review_detail, name="detail"),
     path("<int:pk>/evidence/add/", views.evidence_add, name="evidence-add"),
     path("<int:pk>/evidence/paste/", views.evidence_paste, name="evidence-paste"),
+    path("<int:pk>/evidence/<int:evidence_pk>/", views.evidence_edit, name="evidence-edit"),
     path(
         "<int:pk>/evidence/<int:evidence_pk>/withdraw/",
         views.evidence_withdraw,

@@ -23,6 +23,7 @@ from reviews import selectors, services
 from reviews.charts import contributions_chart, self_vs_manager_chart
 from reviews.filters import SORTS, ReviewPageFilter
 from reviews.forms import (
+    EvidenceEditForm,
     EvidenceForm,
     PasteForm,
     RatingsForm,
@@ -96,12 +97,56 @@ def _review_page(
         "ratings_form": forms.get("ratings_form")
         or RatingsForm(review=review, who="self", initial=_initial_ratings(rows, "self")),
         "paste_results": forms.get("paste_results"),
+        "edit_forms": _edit_forms(review, forms.get("edit_form"))
+        if "edit_self_review" in actions
+        else [],
     }
     return render(request, "reviews/review.html", context, status=status)
 
 
 PER_PAGE = 50
 STATE_LABELS = dict(Review.State.choices)
+
+
+def _edit_forms(review: Review, failed: EvidenceEditForm | None) -> list[tuple[Any, Any]]:
+    """One form per active evidence item, to tag and edit it while the self-review is open;
+    a form that failed comes back as it was sent."""
+    forms_ = []
+    for item in review.evidence.all():
+        if item.is_withdrawn:
+            continue
+        prefix = f"ev{item.pk}"
+        if failed is not None and failed.prefix == prefix:
+            forms_.append((item, failed))
+            continue
+        initial = {
+            "title": item.title,
+            "kind": item.kind,
+            "occurred_on": item.occurred_on,
+            "contribution": item.contribution,
+            "dimensions": item.dimensions,
+        }
+        forms_.append((item, EvidenceEditForm(review=review, prefix=prefix, initial=initial)))
+    return forms_
+
+
+@login_required
+@require_POST
+def evidence_edit(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResponse:
+    review = selectors.get_review_for_user(request.user, pk)
+    item = next((e for e in review.evidence.all() if e.pk == evidence_pk), None)
+    if item is None:
+        raise Http404("No such evidence.")
+    form = EvidenceEditForm(request.POST, review=review, prefix=f"ev{item.pk}")
+    if form.is_valid():
+        try:
+            services.evidence_update(actor=acting_user(request), evidence=item, **form.cleaned_data)
+        except DomainError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Saved “{form.cleaned_data['title'] or item.title}”.")
+            return redirect("reviews:detail", pk=review.pk)
+    return _review_page(request, review, status=400, edit_form=form)
 
 
 @login_required

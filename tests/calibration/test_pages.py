@@ -300,7 +300,8 @@ def test_audit_page_filters_and_follows_one_target(cal: Calibration) -> None:
     filtered = hr.get("/audit/?actor=fatima&area=calibration").content.decode()
     rows = re.findall(r'<tr id="event-\d+".*?</tr>', filtered, re.S)
     assert rows and all("<td>fatima</td>" in row for row in rows)
-    assert {re.findall(r"<code>(calibration\.[a-z.]+)</code>", row)[0] for row in rows} == {
+    code = r'<code class="muted">(calibration\.[a-z.]+)</code>'
+    assert {re.findall(code, row)[0] for row in rows} == {
         "calibration.session.opened",
         "calibration.adjustment.made",
     }
@@ -312,7 +313,7 @@ def test_audit_page_filters_and_follows_one_target(cal: Calibration) -> None:
     assert f"History of reviews.review #{review.pk}" in text
     rows = re.findall(r'<tr id="event-\d+".*?</tr>', text, re.S)
     assert rows and all(f"reviews.review:{review.pk}" in row for row in rows)
-    actions = re.findall(r"<code>([a-z_.]+)</code>", text)
+    actions = re.findall(r'<code class="muted">([a-z_.]+)</code>', text)
     # Newest first: the calibration change, the manager's submission, the self-review.
     story = [
         a

@@ -160,3 +160,33 @@ def test_hr_uploads_team_metrics_with_errors_per_line(org: Org) -> None:
     assert TeamMetrics.objects.get().change_failure_rate == 14
     assert signed_in(org.manager).get(url).status_code == 404
     assert url in client.get(f"/reviews/cycles/{org.cycle.pk}/").content.decode()
+
+
+def test_pasted_evidence_is_tagged_and_edited_while_the_self_review_is_open(org: Org) -> None:
+    review = org.review(org.engineer)
+    client = signed_in(org.engineer)
+    client.post(
+        f"/reviews/{review.pk}/evidence/paste/",
+        {"text": "https://github.com/acme/pay/pull/7\nhttps://wiki.acme.io/postmortems/42"},
+    )
+    pr = Evidence.objects.get(review=review, url__endswith="/pull/7")
+    assert pr.dimensions == []
+    page = client.get(f"/reviews/{review.pk}/").content.decode()
+    assert "not tagged yet" in page
+    url = f"/reviews/{review.pk}/evidence/{pr.pk}/"
+    refused = client.post(url, {f"ev{pr.pk}-title": "x" * 201, f"ev{pr.pk}-kind": "pull_request"})
+    assert refused.status_code == 400
+    assert "Ensure this value has at most 200 characters" in refused.content.decode()
+    client.post(
+        url,
+        {
+            f"ev{pr.pk}-title": "Idempotent retries",
+            f"ev{pr.pk}-kind": "pull_request",
+            f"ev{pr.pk}-contribution": "Designed the retry budget.",
+            f"ev{pr.pk}-dimensions": ["delivery", "reliability"],
+        },
+    )
+    pr.refresh_from_db()
+    assert (pr.title, pr.dimensions) == ("Idempotent retries", ["delivery", "reliability"])
+    # Someone else's evidence is not found, and nothing changes.
+    assert signed_in(org.peer).post(url, {f"ev{pr.pk}-title": "Mine"}).status_code == 404

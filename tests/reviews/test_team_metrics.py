@@ -386,3 +386,21 @@ def test_command_refuses_unknown_cycle_and_unreadable_file(
     assert str(caught.value) == f"Cannot read {missing}: No such file or directory."
 
     assert TeamMetrics.objects.count() == 0
+
+
+def test_figures_are_shown_in_words() -> None:
+    metrics = TeamMetrics(
+        deployment_frequency=Decimal("13.00"),
+        deployment_frequency_unit="per_week",
+        lead_time=Decimal("26.50"),
+        lead_time_unit="hours",
+        change_failure_rate=Decimal("100.00"),
+        time_to_restore=Decimal("45.00"),
+        time_to_restore_unit="minutes",
+    )
+    assert metrics.shown() == {
+        "Deployment frequency": "13 per week",
+        "Lead time for changes": "26.5 hours",
+        "Change failure rate": "100%",
+        "Time to restore": "45 minutes",
+    }
