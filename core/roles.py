@@ -50,4 +50,5 @@ def people_with_roles(*roles: Role) -> models.QuerySet[Any]:
         .objects.filter(is_active=True, groups__name__in=[role.value for role in roles])
         .distinct()
         .order_by("last_name", "first_name", "username")
+        .only("pk", "username", "first_name", "last_name")
     )

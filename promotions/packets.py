@@ -456,6 +456,14 @@ def packet_context(case: PromotionCase) -> dict[str, Any]:
         "status": status,
         "date": status_at,
         "decided_by": _person(case.decided_by) if case.decided_by_id else "",
+        "decision": {
+            "outcome": case.get_outcome_display(),
+            "feedback": case.feedback,
+            "by": _person(case.decided_by) if case.decided_by_id else "",
+            "on": case.decided_at,
+        }
+        if case.outcome
+        else None,
         "confidential": CONFIDENTIAL_NOTE,
         "advisory_note": ADVISORY_NOTE,
         "summary_html": mark_safe(case.summary_html),  # sanitised when saved

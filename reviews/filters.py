@@ -11,6 +11,7 @@ from django import forms
 from core.api import IdFilter
 from core.filters import PersonSearchFilter
 from core.roles import Role, people_with_roles
+from core.widgets import QuickSelect
 from people.models import Team
 from reviews.models import Review
 from reviews.selectors import cycles_for_user
@@ -51,16 +52,26 @@ class ReviewPageFilter(ReviewFilter):
     """The same filters on a page: pickers of the cycles, teams and managers there are."""
 
     cycle = django_filters.ModelChoiceFilter(
-        field_name="cycle", queryset=None, empty_label="Every cycle"
+        field_name="cycle", queryset=None, empty_label="Every cycle", widget=QuickSelect
     )
     team = django_filters.ModelChoiceFilter(
-        field_name="team", queryset=Team.objects.order_by("name"), empty_label="Every team"
+        field_name="team",
+        queryset=Team.objects.order_by("name"),
+        empty_label="Every team",
+        widget=QuickSelect,
     )
     manager = PersonChoiceFilter(
-        field_name="manager", queryset=people_with_roles(Role.MANAGER), empty_label="Every manager"
+        field_name="manager",
+        queryset=people_with_roles(Role.MANAGER),
+        empty_label="Every manager",
+        widget=QuickSelect,
     )
-    state = django_filters.ChoiceFilter(choices=Review.State.choices, empty_label="Any state")
+    state = django_filters.ChoiceFilter(
+        choices=Review.State.choices, empty_label="Any state", widget=QuickSelect
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.filters["cycle"].queryset = cycles_for_user(user)  # type: ignore[attr-defined]
+        self.filters["cycle"].queryset = (  # type: ignore[attr-defined]
+            cycles_for_user(user).select_related(None).only("pk", "name")
+        )

@@ -161,20 +161,24 @@ REVIEW_PAGE_COLUMNS = (
 )
 
 
-def review_page_candidates(user: Any) -> QuerySet[Review]:
-    """Other people's reviews the user may see, to filter, sort, count and page through. The
-    evidence count is declared for sorting by it; it is computed only where it is used."""
-    return (
+def review_page_candidates(user: Any, *, by_evidence: bool = False) -> QuerySet[Review]:
+    """Other people's reviews the user may see, to filter, sort, count and page through (the
+    evidence count only when the list is sorted by it)."""
+    reviews = (
         Review.objects.filter(visible_reviews_filter(user))
         .exclude(engineer__user_id=getattr(user, "pk", None) or 0)
-        .annotate(evidence_count=Coalesce(Subquery(_active_evidence_count()), 0))
         .order_by(*REVIEW_LIST_ORDER)
     )
+    if by_evidence:
+        reviews = reviews.annotate(evidence_count=Coalesce(Subquery(_active_evidence_count()), 0))
+    return reviews
 
 
 def review_page_rows(review_ids: list[int]) -> list[dict[str, Any]]:
     """The columns the reviews page shows, for one page of reviews, in the given order: the
     evidence counts are computed for these rows alone (in one query)."""
+    if not review_ids:
+        return []
     rows = {
         row["id"]: row
         for row in Review.objects.filter(pk__in=review_ids)

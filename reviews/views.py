@@ -104,7 +104,7 @@ def _review_page(
     return render(request, "reviews/review.html", context, status=status)
 
 
-PER_PAGE = 50
+PER_PAGE = 25
 STATE_LABELS = dict(Review.State.choices)
 
 
@@ -156,7 +156,9 @@ def review_list(request: HttpRequest) -> HttpResponse:
     mine = list(selectors.own_reviews(request.user))
     found = ReviewPageFilter(
         request.GET or None,
-        queryset=selectors.review_page_candidates(request.user),
+        queryset=selectors.review_page_candidates(
+            request.user, by_evidence="evidence" in request.GET.get("o", "")
+        ),
         user=request.user,
     )
     # Page through ids alone (the sort and the count read few columns), then read the page's

@@ -23,6 +23,7 @@ from weasyprint.urls import URLFetcher
 from calibration.services import adjustment_make, session_close, session_open
 from core.markdown import render_markdown
 from promotions import packets
+from promotions import services as promotions_services
 from promotions.models import PromotionCase, ReadinessAxis
 from promotions.packets import (
     RefusedURL,
@@ -563,3 +564,35 @@ def test_context_queries_are_fixed_plus_one_per_review(
     # (two cycles) for its calibration history.
     with django_assert_num_queries(11 + 2):
         packet_context(case)
+
+
+def test_a_decided_packet_carries_the_decision_and_nothing_crosses_the_margin(
+    cal: Calibration, artifacts_dir: Path, no_network: list[Any]
+) -> None:
+    sample = build_sample(cal)
+    case = promotions_services.case_decide(
+        actor=cal.org.hr,
+        case=sample.case,
+        outcome="promoted",
+        feedback="Clear staff-level scope in both halves; congratulations.",
+    )
+    pdf, _ = render_packet_pdf(render_packet_html(case), title="t", author="a")
+    path = artifacts_dir / "packet-decided.pdf"
+    path.write_bytes(pdf)
+    reader = PdfReader(io.BytesIO(pdf))
+    text = pdf_text(reader)
+    assert "Committee decision: Promoted" in text
+    assert "Clear staff-level scope in both halves; congratulations." in text
+
+    # The score breakdown's page, as an image: nothing is drawn in the right margin (18 mm)
+    # between the top and bottom margins (where the running header and footer live).
+    number = next(
+        n
+        for n, page in enumerate(reader.pages, start=1)
+        if "WEIGHT SHARE SELF RATING" in (page.extract_text() or "").upper()
+    )
+    image = render_page_png(path, artifacts_dir / "packet-score-page.png", page=number).convert("L")
+    width, height = image.size
+    mm = width / 210
+    margin = image.crop((int(width - 17 * mm), int(25 * mm), width, int(height - 23 * mm)))
+    assert sum(margin.histogram()[:200]) == 0, "something runs into the right margin"
