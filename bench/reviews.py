@@ -6,7 +6,7 @@
    authenticated `GET /api/me/` measured in the same run. Target: ≤ 2×. Both reads are
    cached per viewer until review data changes (core/readcache.py); the first read after
    a write, which renders afresh, is printed beneath them.
-2. HR's reviews page (`GET /reviews/`, the first page of 50, with its filters) once the
+2. HR's reviews page (`GET /reviews/`, the first page of 25, with its filters) once the
    organisation holds about 1,000 engineers and again at about 11,000, as a ratio to `GET
    /api/me/` in the same run. Target: ≤ 5× at 1,000, and no growth from 1,000 to 11,000.
 3. `cycle_recompute_scores` for a cycle of 10,000 reviews manager-rated on every dimension:

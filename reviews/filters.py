@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django import forms
+from django.core.cache import cache
 
+from core import readcache
 from core.api import IdFilter
 from core.filters import PersonSearchFilter
-from core.roles import Role, people_with_roles
+from core.roles import Role, is_hr, people_with_roles
 from core.widgets import QuickSelect
 from people.models import Team
 from reviews.models import Review
@@ -39,32 +40,48 @@ class ReviewFilter(django_filters.FilterSet):
         fields = ["cycle", "team", "manager", "state", "q"]
 
 
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return obj.get_full_name() or obj.get_username()
+PICKERS_SECONDS = 300
 
 
-class PersonChoiceFilter(django_filters.ModelChoiceFilter):
-    field_class = PersonChoiceField
+def picker_choices(user: Any) -> dict[str, list[tuple[str, str]]]:
+    """The cycles (those the user may see), teams and managers the pickers offer, as (id,
+    name) pairs. Read once per generation of review data (core.readcache: every write to
+    cycles, teams, people or roles moves it) and kept in the cache meanwhile."""
+    who = "hr" if is_hr(user) else f"user-{getattr(user, 'pk', 0)}"
+    key = f"review-pickers:{readcache.generation()}:{who}"
+
+    def build() -> dict[str, list[tuple[str, str]]]:
+        managers = people_with_roles(Role.MANAGER).values_list(
+            "pk", "first_name", "last_name", "username"
+        )
+        return {
+            "cycle": [
+                (str(pk), name) for pk, name in cycles_for_user(user).values_list("pk", "name")
+            ],
+            "team": [
+                (str(pk), name)
+                for pk, name in Team.objects.order_by("name").values_list("pk", "name")
+            ],
+            "manager": [
+                (str(pk), f"{first} {last}".strip() or username)
+                for pk, first, last, username in managers
+            ],
+        }
+
+    return cache.get_or_set(key, build, PICKERS_SECONDS)
 
 
 class ReviewPageFilter(ReviewFilter):
-    """The same filters on a page: pickers of the cycles, teams and managers there are."""
+    """The same filters on a page, with pickers of the cycles, teams and managers there are."""
 
-    cycle = django_filters.ModelChoiceFilter(
-        field_name="cycle", queryset=None, empty_label="Every cycle", widget=QuickSelect
+    cycle = django_filters.ChoiceFilter(
+        field_name="cycle_id", choices=[], empty_label="Every cycle", widget=QuickSelect
     )
-    team = django_filters.ModelChoiceFilter(
-        field_name="team",
-        queryset=Team.objects.order_by("name"),
-        empty_label="Every team",
-        widget=QuickSelect,
+    team = django_filters.ChoiceFilter(
+        field_name="team_id", choices=[], empty_label="Every team", widget=QuickSelect
     )
-    manager = PersonChoiceFilter(
-        field_name="manager",
-        queryset=people_with_roles(Role.MANAGER),
-        empty_label="Every manager",
-        widget=QuickSelect,
+    manager = django_filters.ChoiceFilter(
+        field_name="manager_id", choices=[], empty_label="Every manager", widget=QuickSelect
     )
     state = django_filters.ChoiceFilter(
         choices=Review.State.choices, empty_label="Any state", widget=QuickSelect
@@ -72,6 +89,5 @@ class ReviewPageFilter(ReviewFilter):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.filters["cycle"].queryset = (  # type: ignore[attr-defined]
-            cycles_for_user(user).select_related(None).only("pk", "name")
-        )
+        for name, choices in picker_choices(user).items():
+            self.filters[name].extra["choices"] = choices

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
@@ -173,8 +174,14 @@ def review_list(request: HttpRequest) -> HttpResponse:
         and has_role(request.user, Role.FACILITATOR)
     ):
         return redirect("calibration:list")  # a facilitator's work is in the sessions
+    base = reverse("reviews:list")  # each row's links: /reviews/<id>/, reversed once
     rows = [
-        dict(row, state_label=STATE_LABELS[row["state"]])
+        dict(
+            row,
+            state_label=STATE_LABELS[row["state"]],
+            url=f"{base}{row['id']}/",
+            rate_url=f"{base}{row['id']}/rate/" if row["manager_id"] == request.user.pk else "",
+        )
         for row in selectors.review_page_rows(list(page))
     ]
     query = request.GET.copy()
