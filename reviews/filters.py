@@ -89,5 +89,6 @@ class ReviewPageFilter(ReviewFilter):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name, choices in picker_choices(user).items():
-            self.filters[name].extra["choices"] = choices
+        for name in ("cycle", "team", "manager"):
+            # Read when the picker is shown or a value checked, not for a page without one.
+            self.filters[name].extra["choices"] = lambda name=name: picker_choices(user)[name]

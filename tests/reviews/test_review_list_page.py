@@ -3,12 +3,15 @@ state and manager, sortable; a facilitator with nothing here lands on their sess
 
 from __future__ import annotations
 
+import datetime
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
 
 from reviews import views
+from reviews.services import cycle_create
 from tests.factories import UserFactory
 from tests.reviews.conftest import Org
 
@@ -56,3 +59,23 @@ def test_a_facilitator_with_no_reviews_lands_on_the_sessions(db: None) -> None:
     client.force_login(facilitator)
     response = client.get("/reviews/")
     assert response.status_code == 302 and response.headers["Location"] == "/calibration/"
+
+
+def test_the_pickers_show_a_cycle_planned_after_the_last_visit(org: Org, published: Any) -> None:
+    hr = Client()
+    hr.force_login(org.hr)
+    assert "2027 H1" not in hr.get("/reviews/").content.decode()  # the pickers are now cached
+    day = datetime.date(2027, 1, 8)
+    cycle_create(
+        actor=org.hr,
+        name="2027 H1",
+        rubric_version=published,
+        self_review_ends=day,
+        manager_review_ends=day,
+        calibration_ends=day,
+        finalisation_ends=day,
+    )
+    assert (
+        f'<option value="{org.cycle.pk + 1}">2027 H1</option>'
+        in hr.get("/reviews/").content.decode()
+    )
