@@ -68,7 +68,8 @@ def picker_choices(user: Any) -> dict[str, list[tuple[str, str]]]:
             ],
         }
 
-    return cache.get_or_set(key, build, PICKERS_SECONDS)
+    choices: dict[str, list[tuple[str, str]]] = cache.get_or_set(key, build, PICKERS_SECONDS)
+    return choices
 
 
 class ReviewPageFilter(ReviewFilter):
