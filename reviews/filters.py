@@ -68,8 +68,8 @@ def picker_choices(user: Any) -> dict[str, list[tuple[str, str]]]:
             ],
         }
 
-    choices: dict[str, list[tuple[str, str]]] = cache.get_or_set(key, build, PICKERS_SECONDS)
-    return choices
+    choices = cache.get_or_set(key, build, PICKERS_SECONDS)
+    return choices if choices is not None else build()
 
 
 class ReviewPageFilter(ReviewFilter):
