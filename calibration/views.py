@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import django_filters
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,17 +37,45 @@ from rubrics.models import Dimension
 Status = CalibrationSession.Status
 
 
+class SessionFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=CalibrationSession.Status.choices, empty_label="Any status"
+    )
+    cycle = django_filters.ModelChoiceFilter(
+        queryset=ReviewCycle.objects.none(), empty_label="Every cycle"
+    )
+
+    class Meta:
+        model = CalibrationSession
+        fields = ["status", "cycle"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cycles = cycles_for_user(user).select_related(None).only("pk", "name")
+        self.filters["cycle"].queryset = cycles  # type: ignore[attr-defined]
+
+
+SESSIONS_PER_PAGE = 25
+
+
 @login_required
 def session_list(request: HttpRequest) -> HttpResponse:
     sessions = selectors.with_counts(selectors.sessions_for_user(request.user)).order_by(
         "-created_at", "-pk"
     )
+    found = SessionFilter(request.GET or None, queryset=sessions, user=request.user)
+    page = Paginator(found.qs, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     hr = is_hr(request.user)
     return render(
         request,
         "calibration/list.html",
         {
-            "sessions": sessions,
+            "sessions": page,
+            "page": page,
+            "filter": found,
+            "query": query.urlencode(),
             "is_hr": hr,
             "can_schedule": can_create_sessions(request.user),
             "cycles": cycles_for_user(request.user) if hr else [],

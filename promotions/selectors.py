@@ -33,6 +33,17 @@ def cases_for_user(user: Any) -> QuerySet[PromotionCase]:
     )
 
 
+def case_rows_for_user(user: Any) -> QuerySet[PromotionCase]:
+    """The cases a user may see, with only what the list shows."""
+    return (
+        PromotionCase.objects.filter(
+            pk__in=PromotionCase.objects.filter(visible_cases_filter(user)).values("pk")
+        )
+        .select_related("engineer__user", "cycle")
+        .order_by("-cycle__self_review_ends", "engineer__user__last_name", "pk")
+    )
+
+
 def get_case_for_user(user: Any, pk: int | str) -> PromotionCase:
     """The case, or 404 both when it is missing and when the user may not see it."""
     if not str(pk).isdigit():

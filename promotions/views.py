@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -16,13 +18,16 @@ from django.views.decorators.http import require_POST
 from core import limits, workflow
 from core.actors import acting_user
 from core.errors import DomainError
-from core.forms import add_service_errors, posted, scale_choices
+from core.filters import PersonSearchFilter
+from core.forms import add_service_errors, posted, scale_choices, sort_links
+from core.widgets import QuickSelect
 from people.models import Engineer
 from people.selectors import engineers_for_user
 from promotions import selectors
 from promotions import services as promotions
 from promotions.models import PromotionCase
 from reviews.models import ReviewCycle
+from reviews.selectors import cycles_for_user
 from rubrics.models import Level
 
 
@@ -43,6 +48,31 @@ class NominateForm(forms.Form):
             ("", "Choose…"),
             *dict.fromkeys((lv.code, f"{lv.code} · {lv.name}") for lv in levels),
         ]
+
+
+class CaseFilter(django_filters.FilterSet):
+    q = PersonSearchFilter(user_path="engineer__user", label="Engineer")
+    status = django_filters.ChoiceFilter(
+        choices=PromotionCase.Status.choices, empty_label="Any status", widget=QuickSelect
+    )
+    cycle = django_filters.ModelChoiceFilter(
+        queryset=ReviewCycle.objects.none(), empty_label="Every cycle"
+    )
+    o = django_filters.OrderingFilter(
+        fields=(("engineer__user__last_name", "name"), ("status", "status"), ("cycle", "cycle"))
+    )
+
+    class Meta:
+        model = PromotionCase
+        fields = ["q", "status", "cycle"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cycles = cycles_for_user(user).select_related(None).only("pk", "name")
+        self.filters["cycle"].queryset = cycles  # type: ignore[attr-defined]
+
+
+PER_PAGE = 25
 
 
 class CaseForm(forms.Form):
@@ -184,11 +214,20 @@ def case_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Case opened for {case.engineer}.")
             return redirect("promotions:case", pk=case.pk)
+    found = CaseFilter(
+        request.GET or None, queryset=selectors.case_rows_for_user(request.user), user=request.user
+    )
+    page = Paginator(found.qs, PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "promotions/list.html",
         {
-            "cases": selectors.cases_for_user(request.user),
+            "page": page,
+            "filter": found,
+            "query": query.urlencode(),
+            "sorts": sort_links(request, "o", ["name", "status", "cycle"]),
             "form": form,
             "can_nominate": form.fields["engineer"].queryset.exists(),  # type: ignore[attr-defined]
         },

@@ -523,18 +523,19 @@ READS = [
     Read("page reviews", "hr", 10),
     # /reviews/team/: session, user, roles, cycles, dimensions, reviews, ratings, team metrics
     Read("page team", "manager", 8),
-    # /calibration/: session, user, roles, sessions with counts, [HR: cycles for the form]
-    Read("page calibration", "facilitator", 4),
-    Read("page calibration", "manager", 4),
-    Read("page calibration", "hr", 5),
+    # /calibration/: session, user, roles, how many sessions, their page with counts, the
+    # filter's cycles, [HR: cycles for process health]
+    Read("page calibration", "facilitator", 6),
+    Read("page calibration", "manager", 6),
+    Read("page calibration", "hr", 7),
     # /calibration/{id}/: session, user, roles, the board's nine less roles, [evidence for the
     # adjustment forms], waiting reviews, scope teams, scope managers, adjustments, evidence
     Read("page board", "facilitator", 17),
     Read("page board", "hr", 16),  # read-only: no adjustment forms
     Read("page board", "manager", 19),  # + "may I adjust", asked twice: exists a report of mine
-    # /promotions/: session, user, roles, exists a nominee, cases, axes, axis evidence, its
-    # reviews, their cycles, committees, the form's engineers, cycles and target levels
-    Read("page promotions", "manager", 13),
+    # /promotions/: session, user, roles, exists a nominee, how many cases, their page (engineer,
+    # cycle), the filter's cycles, the form's engineers, cycles and target levels
+    Read("page promotions", "manager", 10),
     # /audit/: session, user, roles, the last chain check, events since it, the checkpointed
     # head (held against the checkpoint outside the database), count, page, the pickers' target
     # types and actors

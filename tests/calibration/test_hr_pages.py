@@ -99,3 +99,12 @@ def test_a_session_is_scheduled_from_a_page(cal: Calibration) -> None:
     for person in (cal.org.manager, cal.org.engineer):
         assert signed_in(person).get("/calibration/new/").status_code == 404
         assert signed_in(person).post("/calibration/new/", data).status_code == 404
+
+
+def test_the_sessions_list_filters_by_status(cal: Calibration) -> None:
+    hr = signed_in(cal.org.hr)
+    url = f"/calibration/{cal.session.pk}/"
+    assert url in hr.get("/calibration/").content.decode()
+    assert url in hr.get("/calibration/?status=scheduled").content.decode()
+    assert url not in hr.get("/calibration/?status=closed").content.decode()
+    assert url in hr.get(f"/calibration/?cycle={cal.org.cycle.pk}").content.decode()

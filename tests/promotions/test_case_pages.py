@@ -87,3 +87,15 @@ def test_submission_names_a_missing_committee_beside_its_field(
 def test_the_target_level_is_picked_from_the_rubric(promo: dict[str, Any]) -> None:
     page = signed_in(promo["org"].manager).get("/promotions/").content.decode()
     assert '<option value="L5">L5 · ' in page
+
+
+def test_the_case_list_filters_by_status_and_name(promo: dict[str, Any]) -> None:  # noqa: F811
+    case_id = nominate(promo)["id"]
+    manager = signed_in(promo["org"].manager)
+    listed = manager.get("/promotions/").content.decode()
+    assert f'href="/promotions/{case_id}/"' in listed
+    assert f'href="/promotions/{case_id}/"' in manager.get("/promotions/?q=okafor").content.decode()
+    assert (
+        "No promotion case matches." in manager.get("/promotions/?status=decided").content.decode()
+    )
+    assert "No promotion case matches." in manager.get("/promotions/?q=nobody").content.decode()
