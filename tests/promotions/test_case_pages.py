@@ -89,7 +89,7 @@ def test_the_target_level_is_picked_from_the_rubric(promo: dict[str, Any]) -> No
     assert '<option value="L5">L5 · ' in page
 
 
-def test_the_case_list_filters_by_status_and_name(promo: dict[str, Any]) -> None:  # noqa: F811
+def test_the_case_list_filters_by_status_and_name(promo: dict[str, Any]) -> None:
     case_id = nominate(promo)["id"]
     manager = signed_in(promo["org"].manager)
     listed = manager.get("/promotions/").content.decode()
