@@ -41,7 +41,7 @@ def walk(page: Any, live_server: Any, persona: str, shots: Path) -> tuple[list[s
     """Sign in as `persona` and visit one page of each kind they can reach: (pages, problems)."""
     page.context.clear_cookies()
     sign_in(page, live_server, persona, "levelset-demo")
-    page.wait_for_url(re.compile(r"/reviews/"))
+    page.wait_for_url(re.compile(r"/(reviews|calibration)/"))
     queue, seen_kinds, problems, visited = ["/reviews/"], set(), [], []
     while queue and len(visited) < MAX_PAGES:
         path = queue.pop(0)
