@@ -72,7 +72,6 @@ def session_list(request: HttpRequest) -> HttpResponse:
         request,
         "calibration/list.html",
         {
-            "sessions": page,
             "page": page,
             "filter": found,
             "query": query.urlencode(),

@@ -28,17 +28,21 @@ from reviews.team_metrics import team_metrics_import
 REOPEN_LABEL = "Why reopen the previous phase?"
 
 
-def _hr_cycle(request: HttpRequest, pk: int | None = None) -> ReviewCycle | None:
+def _require_hr(request: HttpRequest) -> None:
     """The cycles pages are HR's: anyone else gets the same 404 as for a missing page."""
     if not can_manage_cycles(request.user):
         raise Http404("No such page.")
-    return None if pk is None else selectors.get_cycle_for_user(request.user, pk)
+
+
+def _hr_cycle(request: HttpRequest, pk: int) -> ReviewCycle:
+    _require_hr(request)
+    return selectors.get_cycle_for_user(request.user, pk)
 
 
 @login_required
 def cycle_list(request: HttpRequest) -> HttpResponse:
     """Every cycle with its phase and progress, and the form for a new one."""
-    _hr_cycle(request)
+    _require_hr(request)
     form = CycleForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -89,7 +93,6 @@ def _cycle_page(
 @login_required
 def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _hr_cycle(request, pk)
-    assert cycle is not None
     return _cycle_page(request, cycle)
 
 
@@ -113,7 +116,6 @@ def _acted(
 @require_POST
 def cycle_open(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _hr_cycle(request, pk)
-    assert cycle is not None
     return _acted(
         request,
         cycle,
@@ -126,7 +128,6 @@ def cycle_open(request: HttpRequest, pk: int) -> HttpResponse:
 def cycle_advance(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: who is not done for this phase, before moving on. POST: move on."""
     cycle = _hr_cycle(request, pk)
-    assert cycle is not None
     if request.method != "POST":
         not_done = selectors.reviews_not_done(cycle)
         return render(
@@ -152,7 +153,6 @@ def cycle_advance(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def cycle_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _hr_cycle(request, pk)
-    assert cycle is not None
     form = ReasonForm(request.POST, label=REOPEN_LABEL)
     if form.is_valid():
         try:
@@ -171,7 +171,6 @@ def cycle_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def cycle_add_engineer(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _hr_cycle(request, pk)
-    assert cycle is not None
     form = LateJoinerForm(request.POST, candidates=selectors.late_joiner_candidates(cycle))
     if form.is_valid():
         try:
@@ -190,7 +189,6 @@ def cycle_add_engineer(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def cycle_finalize_ready(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _hr_cycle(request, pk)
-    assert cycle is not None
     return _acted(
         request,
         cycle,
@@ -202,7 +200,7 @@ def cycle_finalize_ready(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def review_finalize(request: HttpRequest, pk: int) -> HttpResponse:
-    _hr_cycle(request)
+    _require_hr(request)
     review: Review = selectors.get_review_for_user(request.user, pk)
     return _acted(
         request,
@@ -215,7 +213,6 @@ def review_finalize(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def team_metrics_upload(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _hr_cycle(request, pk)
-    assert cycle is not None
     form = TeamMetricsUploadForm(posted(request), request.FILES or None)
     problems: dict[str, list[str]] = {}
     if request.method == "POST" and form.is_valid():

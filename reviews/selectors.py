@@ -333,7 +333,8 @@ def reviews_ready_to_finalise(cycle: ReviewCycle) -> QuerySet[Review]:
     return (
         Review.objects.in_cycle(cycle)
         .filter(state__in=[Review.State.MANAGER_SUBMITTED, Review.State.CALIBRATED])
-        .select_related("engineer__user", "manager", "team")
+        # The cycle too: whether each may be finalised now asks its cycle's phase.
+        .select_related("cycle", "engineer__user", "manager", "team")
         .order_by("team__name", "engineer__user__last_name", "engineer__user__first_name")
     )
 

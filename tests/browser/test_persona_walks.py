@@ -29,13 +29,13 @@ WRITING = "2026 H2 — Mobile and Identity"
 
 class Walk:
     def __init__(self, page: Any, live_server: Any, shots: Path) -> None:
-        self.page, self.base, self.shots = page, live_server.url, shots
+        self.page, self.server, self.base, self.shots = page, live_server, live_server.url, shots
         self.problems: list[str] = []
         self.step = 0
 
     def as_(self, username: str) -> None:
         self.page.context.clear_cookies()
-        sign_in(self.page, _Server(self.base), username, "levelset-demo")
+        sign_in(self.page, self.server, username, "levelset-demo")
         self.page.wait_for_url(re.compile(r"/(reviews|calibration)/"))
 
     def go(self, path: str) -> None:
@@ -48,11 +48,6 @@ class Walk:
 
     def message(self) -> str:
         return self.page.locator(".messages").inner_text()
-
-
-class _Server:
-    def __init__(self, url: str) -> None:
-        self.url = url
 
 
 def review_of(username: str, cycle: str) -> Review:
