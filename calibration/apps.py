@@ -5,4 +5,5 @@ class CalibrationConfig(AppConfig):
     name = "calibration"
 
     def ready(self) -> None:
-        from calibration import events  # noqa: F401 - declares this app's audit action codes
+        # Declares this app's audit action codes and notification kinds.
+        from calibration import events, notices  # noqa: F401

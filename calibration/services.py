@@ -13,11 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from audit import services as audit
 from audit.registry import Action
-from calibration import events
+from calibration import events, notices
 from calibration.models import (
     Adjustment,
     Appeal,
@@ -36,11 +37,14 @@ from calibration.selectors import waiting_reviews
 from core import limits, workflow
 from core.actors import User
 from core.errors import Conflict, Forbidden, StaleVersion, ValidationFailed
+from core.roles import Role, people_with_roles
+from notify import services as notify
 from people.models import Team
 from reviews import services as reviews
 from reviews.models import Review, ReviewCycle
 from reviews.scores import manager_ratings
 from reviews.selectors import with_detail
+from rubrics.models import Dimension
 from rubrics.scoring import compute, mean_score
 
 Status = CalibrationSession.Status
@@ -59,6 +63,39 @@ def _locked_session(session: CalibrationSession) -> CalibrationSession:
 
 def _record(actor: User, action: Action, target: Any, **payload: Any) -> None:
     audit.record(actor=actor, action=action, target=target, payload=payload)
+
+
+def _name(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
+
+
+def _seated(session: CalibrationSession) -> list[int]:
+    """The facilitator and the participants, as `_locked_session` prefetched them."""
+    return [session.facilitator_id, *(p.user_id for p in session.participants.all())]
+
+
+def _tell_session(
+    actor: User,
+    session: CalibrationSession,
+    kind: str,
+    what: str,
+    body: str,
+    *,
+    people: list[int] | None = None,
+    key: str = "",
+) -> None:
+    """Tell the session's facilitator and participants (not the one who acted) that the
+    session changed, linking to it. `key` defaults to what happened: each happens once."""
+    people = _seated(session) if people is None else people
+    notify.tell(
+        kind=kind,
+        recipients=[pk for pk in dict.fromkeys(people) if pk != actor.pk],
+        key=f"session:{session.pk}:{key or what}",
+        title=f"Calibration session '{session}' {what}",
+        body=body,
+        url=reverse("calibration:detail", args=[session.pk]),
+        action="Open the session",
+    )
 
 
 def _composite(session: CalibrationSession, ratings: dict[str, int]) -> Decimal | None:
@@ -153,6 +190,18 @@ def session_create(
             teams=[t.name for t in teams],
             levels=list(levels),
         )
+        _tell_session(
+            actor,
+            session,
+            notices.SESSION_INVITED,
+            "scheduled: you are invited",
+            f"{_name(actor)} scheduled the calibration session '{session}' for {cycle} and "
+            "seated you in it. Read the reviews in its scope and leave your pre-reads before "
+            "the board opens; the facilitator opens it during the manager-review or "
+            "calibration phase.",
+            people=[facilitator.pk, *(u.pk for u in managers), *(u.pk for u in observers)],
+            key="invited",
+        )
     return session
 
 
@@ -241,6 +290,15 @@ def session_open(*, actor: User, session: CalibrationSession) -> CalibrationSess
             reviews=len(entries),
             pre=_snapshot_payload(entries),
         )
+        _tell_session(
+            actor,
+            session,
+            notices.SESSION_OPENED,
+            "opened",
+            f"The board of '{session}' is open with {len(entries)} review(s). Compare the "
+            "ratings and propose changes, each with a rationale and evidence, until the "
+            "facilitator locks the session.",
+        )
     return session
 
 
@@ -297,6 +355,18 @@ def _simple_transition(
         session.version += 1
         session.save(update_fields=["status", "locked_at", "version"])
         _record(actor, action, session, before={"status": before}, after={"status": session.status})
+        if name == "lock":
+            # Locked, unlocked and locked again is news again: the board's version is in the key.
+            _tell_session(
+                actor,
+                session,
+                notices.SESSION_LOCKED,
+                "locked",
+                f"{_name(actor)} locked the board of '{session}': its ratings no longer change "
+                "unless the facilitator unlocks it. Nothing is needed from you; read the board "
+                "to see where it landed.",
+                key=f"locked:{session.version}",
+            )
     return session
 
 
@@ -526,6 +596,16 @@ def session_close(*, actor: User, session: CalibrationSession) -> CalibrationSes
             session,
             **{k: v for k, v in session.summary.items() if k != "rows"},
         )
+        summary = session.summary
+        _tell_session(
+            actor,
+            session,
+            notices.SESSION_CLOSED,
+            "closed",
+            f"{_name(actor)} closed '{session}' and wrote its ratings back to the reviews: "
+            f"{summary['changed']} of {summary['reviews']} review(s) changed. The session's "
+            "summary shows each review before and after.",
+        )
     return session
 
 
@@ -556,6 +636,24 @@ def appeal_create(*, actor: User, review: Review, dimension_key: str, reason: st
             dimension=dimension_key,
             rating=current,
             reason=appeal.reason,
+        )
+        engineer = _name(review.engineer.user)
+        dimension = next(
+            d.name for d in review.cycle.rubric_version.dimensions.all() if d.key == dimension_key
+        )
+        hr = people_with_roles(Role.HR).order_by().values_list("pk", flat=True)
+        notify.tell(
+            kind=notices.APPEAL_OPENED,
+            recipients=[pk for pk in hr if pk != actor.pk],
+            key=f"appeal:{appeal.pk}:opened",
+            title=f"{engineer} appealed their {dimension} rating",
+            body=(
+                f"{engineer} appealed their {dimension} rating ({current}) in {review.cycle}:"
+                f"\n\n{appeal.reason}\n\nRead the evidence tagged to the dimension, then "
+                "uphold the rating or change it, with your rationale."
+            ),
+            url=reverse("calibration:appeal", args=[appeal.pk]),
+            action="Resolve the appeal",
         )
     return appeal
 
@@ -611,5 +709,31 @@ def appeal_resolve(
             before=appeal.before,
             after=appeal.after,
             resolution=appeal.resolution,
+        )
+        review = appeal.review
+        dimension = (
+            Dimension.objects.filter(
+                version_id=review.cycle.rubric_version_id, key=appeal.dimension_key
+            )
+            .values_list("name", flat=True)
+            .first()
+            or appeal.dimension_key
+        )
+        if outcome == Appeal.Status.CHANGED:
+            decision = f"changed the rating from {appeal.before} to {appeal.after}"
+        else:
+            decision = f"kept the rating at {appeal.before}"
+        notify.tell(
+            kind=notices.APPEAL_RESOLVED,
+            recipients=[review.engineer.user_id],
+            key=f"appeal:{appeal.pk}:resolved",
+            title=f"Your appeal on {review.cycle} was decided",
+            body=(
+                f"HR {decision} on your appeal of the {dimension} rating:\n\n"
+                f"{appeal.resolution}\n\nYour review's calibration history shows the appeal "
+                "and its outcome."
+            ),
+            url=reverse("calibration:review-history", args=[review.pk]),
+            action="Open your calibration history",
         )
     return appeal

@@ -5,4 +5,5 @@ class PromotionsConfig(AppConfig):
     name = "promotions"
 
     def ready(self) -> None:
-        from promotions import events  # noqa: F401 - declares this app's audit action codes
+        # Declares this app's audit action codes and notification kinds.
+        from promotions import events, notices  # noqa: F401

@@ -16,7 +16,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
+from notify import services as notify
+from promotions import notices
 from promotions.models import ExportJob, PromotionCase, PromotionPacket
 from promotions.packets import render_packet_html, render_packet_pdf
 
@@ -111,7 +114,30 @@ def job_finish(job_id: str, *, message: str, **result: Any) -> ExportJob:
         for field, value in result.items():
             setattr(job, field, value)
         job.save(update_fields=["status", "message", "updated_at", *result])
+        _tell_ready(job)
     return job
+
+
+def _tell_ready(job: ExportJob) -> None:
+    """Tell whoever asked for the export that it is ready. A job finishes once, and its id is
+    in the key, so a redelivered task tells nobody twice."""
+    if job.case_id is not None:
+        case = PromotionCase.objects.select_related("engineer__user").get(pk=job.case_id)
+        engineer = case.engineer.user.get_full_name() or case.engineer.user.get_username()
+        title = f"The promotion packet for {engineer} is ready"
+        url, action = reverse("promotions:case", args=[case.pk]), "Download the packet"
+    else:
+        title = f"Your export of {job.total} promotion packet(s) is ready"
+        url, action = reverse("promotions:exports"), "Download the ZIP"
+    notify.tell(
+        kind=notices.PACKET_READY,
+        recipients=[job.requested_by_id] if job.requested_by_id else [],
+        key=f"export:{job.pk}:ready",
+        title=title,
+        body=f"The export you asked for finished. {job.message} Download it from its page.",
+        url=url,
+        action=action,
+    )
 
 
 def job_fail(job_id: str, *, message: str) -> None:

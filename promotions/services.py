@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from audit import services as audit
@@ -22,8 +23,9 @@ from core.actors import User
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.markdown import render_markdown
 from core.roles import is_hr
+from notify import services as notify
 from people.models import Engineer
-from promotions import events
+from promotions import events, notices
 from promotions.models import ExportJob, PromotionCase, PromotionPacket, ReadinessAxis
 from promotions.permissions import can_sit_on_committee
 from promotions.selectors import batch_cases, candidate_evidence
@@ -36,6 +38,34 @@ MIN_WORDS = 4
 
 def _record(actor: User, action: Action, target: Any, **payload: Any) -> None:
     audit.record(actor=actor, action=action, target=target, payload=payload)
+
+
+def _name(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
+
+
+def _tell_case(
+    actor: User,
+    case: PromotionCase,
+    *,
+    kind: str,
+    recipients: Iterable[int],
+    what: str,
+    title: str,
+    body: str,
+    action: str,
+) -> None:
+    """Tell people (not the one who acted) about a case, linking to its page. A case is
+    submitted, decided and shared once each, so what happened names the event."""
+    notify.tell(
+        kind=kind,
+        recipients=[pk for pk in dict.fromkeys(recipients) if pk != actor.pk],
+        key=f"case:{case.pk}:{what}",
+        title=title,
+        body=body,
+        url=reverse("promotions:case", args=[case.pk]),
+        action=action,
+    )
 
 
 def _levels(cycle: ReviewCycle) -> list[str]:
@@ -247,6 +277,22 @@ def case_submit(*, actor: User, case: PromotionCase, committee: Iterable[Any]) -
         case.save(update_fields=["status", "submitted_at"])
         case.committee.set(members)
         _record(actor, events.CASE_SUBMITTED, case, committee=[str(m) for m in members])
+        engineer = _name(case.engineer.user)
+        _tell_case(
+            actor,
+            case,
+            kind=notices.CASE_SUBMITTED,
+            recipients=[m.pk for m in members],
+            what="submitted",
+            title=f"Promotion case for {engineer} waits for your committee",
+            body=(
+                f"{_name(actor)} submitted the case for promoting {engineer} from "
+                f"{case.current_level} to {case.target_level} in {case.cycle}, and seated you "
+                "on its committee. Read the packet and its evidence, then decide the case with "
+                "written feedback to the engineer."
+            ),
+            action="Open the case",
+        )
     return case
 
 
@@ -267,6 +313,22 @@ def case_decide(*, actor: User, case: PromotionCase, outcome: str, feedback: str
         case.decided_by, case.decided_at = actor, timezone.now()
         case.save(update_fields=["status", "outcome", "feedback", "decided_by", "decided_at"])
         _record(actor, events.CASE_DECIDED, case, outcome=outcome, feedback=case.feedback)
+        engineer = _name(case.engineer.user)
+        _tell_case(
+            actor,
+            case,
+            kind=notices.CASE_DECIDED,
+            recipients=[case.nominated_by_id],
+            what="decided",
+            title=f"Promotion case for {engineer} decided: {case.get_outcome_display()}",
+            body=(
+                f"The committee decided the case for promoting {engineer} to "
+                f"{case.target_level}: {case.get_outcome_display()}. Its feedback:\n\n"
+                f"{case.feedback}\n\nTalk it through with {engineer}, and share the packet "
+                "with them if you have not yet."
+            ),
+            action="Open the case",
+        )
     return case
 
 
@@ -278,6 +340,20 @@ def case_share(*, actor: User, case: PromotionCase) -> PromotionCase:
             case.shared_with_engineer = True
             case.save(update_fields=["shared_with_engineer"])
             _record(actor, events.CASE_SHARED, case)
+            _tell_case(
+                actor,
+                case,
+                kind=notices.CASE_SHARED,
+                recipients=[case.engineer.user_id],
+                what="shared",
+                title="Your promotion case was shared with you",
+                body=(
+                    f"{_name(actor)} shared your promotion case ({case.current_level} to "
+                    f"{case.target_level}, {case.cycle}) with you. You can read it and "
+                    "download its packet."
+                ),
+                action="Open your promotion case",
+            )
     return case
 
 

@@ -5,4 +5,5 @@ class RubricsConfig(AppConfig):
     name = "rubrics"
 
     def ready(self) -> None:
-        from rubrics import events  # noqa: F401 - declares this app's audit action codes
+        # Declares this app's audit action codes and notification kinds.
+        from rubrics import events, notices  # noqa: F401

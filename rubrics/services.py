@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -17,7 +18,9 @@ from audit import services as audit
 from core import workflow
 from core.actors import User
 from core.errors import Conflict, Forbidden, ValidationFailed
-from rubrics import events
+from core.roles import Role, people_with_roles
+from notify import services as notify
+from rubrics import events, notices
 from rubrics.diff import diff_documents
 from rubrics.document import parse_document, version_to_document
 from rubrics.linter import lint_document
@@ -26,6 +29,14 @@ from rubrics.permissions import VIEW_DRAFT_PERMISSION, can_manage_rubrics
 from rubrics.selectors import with_content
 
 Status = RubricVersion.Status
+
+
+def _name(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
+
+
+def _version_url(version: RubricVersion) -> str:
+    return reverse("rubrics:version", args=[version.rubric.slug, version.number])
 
 
 def _require_manager(actor: User) -> None:
@@ -247,7 +258,7 @@ def version_publish(*, actor: User, version: RubricVersion, rationale: str) -> R
         if version.rubric.requires_second_approval:
             version.submit_for_approval()
             version.save(update_fields=["status"])
-            audit.record(
+            event = audit.record(
                 actor=actor,
                 action=events.VERSION_SUBMITTED,
                 target=version,
@@ -256,6 +267,22 @@ def version_publish(*, actor: User, version: RubricVersion, rationale: str) -> R
                     "number": version.number,
                     "rationale": rationale,
                 },
+            )
+            # Any other HR user may approve; the one who submitted it may not.
+            hr = people_with_roles(Role.HR).order_by().values_list("pk", flat=True)
+            # A version sent back and submitted again is news again: the event is in the key.
+            notify.tell(
+                kind=notices.VERSION_AWAITING_APPROVAL,
+                recipients=[pk for pk in hr if pk != actor.pk],
+                key=f"rubric_version:{version.pk}:submitted:{event.pk}",
+                title=f"{version} waits for your approval",
+                body=(
+                    f"{_name(actor)} submitted {version} for publication; the rubric needs a "
+                    f"second HR approval. Their rationale:\n\n{rationale}\n\nRead the "
+                    "version and its changes, then approve it or send it back with a reason."
+                ),
+                url=_version_url(version),
+                action="Review the version",
             )
             return version
         return _go_live(actor=actor, version=version, approver=None)
@@ -280,11 +307,24 @@ def version_send_back(*, actor: User, version: RubricVersion, reason: str) -> Ru
         workflow.require(version, "send_back", actor)
         version.send_back()
         version.save(update_fields=["status"])
-        audit.record(
+        event = audit.record(
             actor=actor,
             action=events.VERSION_SENT_BACK,
             target=version,
             payload={"rubric": version.rubric.slug, "number": version.number, "reason": reason},
+        )
+        author = version.submitted_by_id or version.created_by_id
+        notify.tell(
+            kind=notices.VERSION_SENT_BACK,
+            recipients=[author] if author and author != actor.pk else [],
+            key=f"rubric_version:{version.pk}:sent_back:{event.pk}",
+            title=f"{version} was sent back to draft",
+            body=(
+                f"{_name(actor)} sent {version} back to draft instead of approving it:\n\n"
+                f"{reason.strip()}\n\nRevise the draft, then publish it again."
+            ),
+            url=_version_url(version),
+            action="Open the draft",
         )
     return version
 

@@ -515,31 +515,32 @@ READS = [
     # dimensions, criteria (level)
     Read("rubric version", "engineer", 5),
     Read("rubric version", "hr", 5),
+    # Every page also counts the unread notifications in its navigation (one query).
     # /reviews/: session, user, roles, own reviews (with evidence counts), how many others,
     # [when there are others: the page's ids, their rows (with evidence counts); the filters'
     # cycles, teams and managers]
-    Read("page reviews", "engineer", 5),
-    Read("page reviews", "manager", 10),
-    Read("page reviews", "hr", 10),
+    Read("page reviews", "engineer", 6),
+    Read("page reviews", "manager", 11),
+    Read("page reviews", "hr", 11),
     # /reviews/team/: session, user, roles, cycles, dimensions, reviews, ratings, team metrics
-    Read("page team", "manager", 8),
+    Read("page team", "manager", 9),
     # /calibration/: session, user, roles, how many sessions, their page with counts, the
     # filter's cycles, [HR: cycles for process health]
-    Read("page calibration", "facilitator", 6),
-    Read("page calibration", "manager", 6),
-    Read("page calibration", "hr", 7),
+    Read("page calibration", "facilitator", 7),
+    Read("page calibration", "manager", 7),
+    Read("page calibration", "hr", 8),
     # /calibration/{id}/: session, user, roles, the board's nine less roles, [evidence for the
     # adjustment forms], waiting reviews, scope teams, scope managers, adjustments, evidence
-    Read("page board", "facilitator", 17),
-    Read("page board", "hr", 16),  # read-only: no adjustment forms
-    Read("page board", "manager", 19),  # + "may I adjust", asked twice: exists a report of mine
+    Read("page board", "facilitator", 18),
+    Read("page board", "hr", 17),  # read-only: no adjustment forms
+    Read("page board", "manager", 20),  # + "may I adjust", asked twice: exists a report of mine
     # /promotions/: session, user, roles, exists a nominee, how many cases, their page (engineer,
     # cycle), the filter's cycles, the form's engineers, cycles and target levels
-    Read("page promotions", "manager", 10),
+    Read("page promotions", "manager", 11),
     # /audit/: session, user, roles, the last chain check, events since it, the checkpointed
     # head (held against the checkpoint outside the database), count, page, the pickers' target
     # types and actors
-    Read("page audit", "hr", 10),
+    Read("page audit", "hr", 11),
 ]
 
 
