@@ -38,6 +38,7 @@ def run() -> None:
     os.environ["AUDIT_KEY"] = "bench-only-audit-" + "x" * 50
     os.environ["SECURE_SSL_REDIRECT"] = "false"
     os.environ["ALLOWED_HOSTS"] = "testserver"
+    os.environ["LOG_LEVEL"] = "WARNING"  # no line per request: it would skew the timings
     os.environ["DB_CONN_MAX_AGE"] = "600"  # keep one connection, as a production server would
     import django
 
@@ -96,10 +97,15 @@ def run() -> None:
         assert response.status_code == 200, response.status_code
         report(name, timed(call, 200), f"   {len(queries)} queries")
 
-    from bench import calibration, packets, reviews
+    from bench import calibration, packets, people, reviews
 
     # `python -m bench reviews packets` runs only the named groups; no argument runs them all.
-    groups = {"reviews": reviews.main, "calibration": calibration.main, "packets": packets.main}
+    groups = {
+        "reviews": reviews.main,
+        "calibration": calibration.main,
+        "packets": packets.main,
+        "people": people.main,
+    }
     for name in sys.argv[1:] or groups:
         groups[name]()
 

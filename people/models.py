@@ -51,6 +51,8 @@ class Engineer(models.Model):
         related_name="direct_reports",
     )
     start_date = models.DateField()
+    # The HR system's identifier: an organisation import matches people by it before e-mail.
+    employee_id = models.CharField(max_length=64, blank=True, default="")
     hr_attribute = models.CharField(
         max_length=80,
         blank=True,
@@ -69,6 +71,11 @@ class Engineer(models.Model):
             models.CheckConstraint(
                 condition=~Q(manager=models.F("user")), name="engineer_not_own_manager"
             ),
+            models.UniqueConstraint(
+                fields=["employee_id"],
+                condition=~Q(employee_id=""),
+                name="engineer_employee_id_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -77,3 +84,35 @@ class Engineer(models.Model):
     def is_managed_by(self, user: Any) -> bool:
         """Direct management (rating, nominating); skip-level managers may only read."""
         return bool(self.manager_id is not None and self.manager_id == getattr(user, "pk", None))
+
+
+class Transfer(models.Model):
+    """A move of an engineer to another team, manager or level, kept for history. Reviews
+    already opened keep what they were opened with; the engineer's current manager rates what
+    is still open, and the manager recorded on a review keeps reading it."""
+
+    class Source(models.TextChoices):
+        HR = "hr", "Changed by HR"
+        IMPORT = "import", "Organisation import"
+        SCIM = "scim", "Identity provider (SCIM)"
+
+    engineer = models.ForeignKey(Engineer, on_delete=models.PROTECT, related_name="transfers")
+    at = models.DateTimeField()
+    source = models.CharField(max_length=10, choices=Source.choices)
+    from_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    to_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    from_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_level = models.CharField(max_length=20)
+    to_level = models.CharField(max_length=20)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["engineer", "-at"], name="transfer_engineer_at")]
+
+    def __str__(self) -> str:
+        return f"{self.engineer} moved {self.at:%Y-%m-%d}"

@@ -5,4 +5,8 @@ class ReviewsConfig(AppConfig):
     name = "reviews"
 
     def ready(self) -> None:
-        from reviews import events  # noqa: F401 - declares this app's audit action codes
+        # Declares this app's audit action codes and notification kinds.
+        from reviews import events, notices  # noqa: F401
+        from reviews.receivers import connect
+
+        connect()

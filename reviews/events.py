@@ -32,3 +32,6 @@ CALIBRATION_STARTED = action(
 CALIBRATED = action("reviews.review.calibrated", "wrote the calibrated ratings back to the review")
 FINALIZED = action("reviews.review.finalized", "finalised the review")
 ACKNOWLEDGED = action("reviews.review.acknowledged", "acknowledged the review")
+HANDED_OVER = action(
+    "reviews.review.handed_over", "followed a move of the engineer to another manager"
+)

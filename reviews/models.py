@@ -11,7 +11,7 @@ from django_fsm import GET_STATE, FSMField, transition
 
 from core.roles import Role, has_role, is_hr, is_hr_or_system
 from core.workflow import step
-from people.models import Engineer, Team
+from people.models import Engineer, Team, Transfer
 from reviews.evidence import MAX_URL_LENGTH, EvidenceKind, url_warnings
 from rubrics.scoring import ScaleSpec
 
@@ -629,3 +629,31 @@ class TeamMetrics(models.Model):
             "Change failure rate": f"{self._number(self.change_failure_rate)}%",
             "Time to restore": f"{self._number(self.time_to_restore)} {self.time_to_restore_unit}",
         }
+
+
+class ReviewHandover(models.Model):
+    """An engineer moved to another manager while their review was open. A review not yet
+    rated by its manager moves to the new manager, who rates it; one already rated stays with
+    the manager who rated it, and the new manager reads it. Both managers keep reading it."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="handovers")
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="+")
+    from_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Whether the review moved to the new manager (False: it had been rated already).
+    rater_moved = models.BooleanField()
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["review", "at", "pk"]
+        indexes = [
+            models.Index(fields=["from_manager"], name="handover_from_manager"),
+            models.Index(fields=["to_manager"], name="handover_to_manager"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.review} handed over {self.at:%Y-%m-%d}"

@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Q
 
 from core.roles import is_hr, is_hr_or_system
-from reviews.models import Review
+from reviews.models import Review, ReviewHandover
 
 
 def visible_reviews_filter(user: Any) -> Q:
@@ -21,7 +21,19 @@ def visible_reviews_filter(user: Any) -> Q:
         return Q(pk__in=[])
     if is_hr(user):
         return Q()
-    return Q(engineer__user=user) | Q(manager=user) | Q(manager__engineer__manager=user)
+    return (
+        Q(engineer__user=user)
+        | Q(manager=user)
+        | Q(manager__engineer__manager=user)
+        # Handed over after a move: the previous manager and the new one both read it.
+        | Q(pk__in=handed_over_to(user))
+    )
+
+
+def handed_over_to(user: Any) -> Any:
+    return ReviewHandover.objects.filter(Q(from_manager=user) | Q(to_manager=user)).values(
+        "review_id"
+    )
 
 
 def can_see_manager_ratings(user: Any, review: Any) -> bool:

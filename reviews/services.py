@@ -15,17 +15,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from audit import services as audit
+from audit.models import AuditEvent
 from audit.registry import Action
 from core import limits, readcache, workflow
 from core.actors import User
 from core.errors import Conflict, Forbidden, ValidationFailed
-from core.roles import is_hr_or_system
-from people.models import Engineer, Team
-from reviews import events
+from core.roles import Role, is_hr_or_system, people_with_roles
+from notify import services as notify
+from people.models import Engineer, Team, Transfer
+from reviews import events, notices
 from reviews.evidence import (
     EvidenceKind,
     InvalidEvidenceURL,
@@ -40,12 +44,14 @@ from reviews.models import (
     Evidence,
     Review,
     ReviewCycle,
+    ReviewHandover,
     ScoreSnapshot,
 )
 from reviews.scores import manager_ratings, score
 from reviews.selectors import (
     evidence_counts,
     ratings_by_key,
+    reviews_not_done,
     reviews_ready_to_finalise,
     with_detail,
 )
@@ -80,8 +86,8 @@ def _save(review: Review, *fields: str) -> None:
     readcache.bump()
 
 
-def _record(actor: User, action: Action, target: Any, **payload: Any) -> None:
-    audit.record(actor=actor, action=action, target=target, payload=payload)
+def _record(actor: User, action: Action, target: Any, **payload: Any) -> AuditEvent:
+    return audit.record(actor=actor, action=action, target=target, payload=payload)
 
 
 def _state_change(actor: User, review: Review, action: Action, before: str, **extra: Any) -> None:
@@ -90,9 +96,152 @@ def _state_change(actor: User, review: Review, action: Action, before: str, **ex
 
 def _cycle_change(
     actor: User, cycle: ReviewCycle, action: Action, before: str, **extra: Any
-) -> None:
+) -> AuditEvent:
     readcache.bump()
-    _record(actor, action, cycle, before={"phase": before}, after={"phase": cycle.phase}, **extra)
+    return _record(
+        actor, action, cycle, before={"phase": before}, after={"phase": cycle.phase}, **extra
+    )
+
+
+def _name(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
+
+
+def _day(date: datetime.date) -> str:
+    return f"{date.day} {date:%B %Y}"
+
+
+def _others(user_ids: Iterable[int | None], actor: User) -> list[int]:
+    """The people to tell, once each and in order, without the one who acted: they know."""
+    return [pk for pk in dict.fromkeys(user_ids) if pk is not None and pk != actor.pk]
+
+
+# ---- whose turn it is ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Audience:
+    """A group of people with the same work in a cycle's phase, and how they are told."""
+
+    work: str  # "your self-review for 2026 H2"
+    todo: str  # what to do, as a sentence ending before the deadline
+    url: str
+    action: str
+
+
+def _engineers(cycle: ReviewCycle) -> Audience:
+    return Audience(
+        work=f"your self-review for {cycle}",
+        todo="Add your evidence, rate yourself on each dimension and submit your self-review",
+        url=reverse("reviews:list"),
+        action="Open your reviews",
+    )
+
+
+def _managers(cycle: ReviewCycle) -> Audience:
+    return Audience(
+        work=f"your reports' reviews in {cycle}",
+        todo="Rate each submitted self-review of your reports and submit your manager reviews",
+        url=f"{reverse('reviews:team')}?cycle={cycle.pk}",
+        action="Rate your team's reviews",
+    )
+
+
+def whose_turn(cycle: ReviewCycle) -> list[tuple[Audience, list[int]]]:
+    """Who can take a review's next step in the cycle's current phase: the engineers who can
+    submit their self-review and the managers who can submit theirs (user ids, once each).
+
+    Among the reviews not done for the phase (`reviews_not_done`), the review machine
+    decides: it is asked once per kind of review (state, returned or not), never per review,
+    so the answer costs one query however many reviews the cycle has.
+    """
+    rows = (
+        reviews_not_done(cycle)
+        .order_by()
+        .values_list("state", "returned_at", "engineer__user_id", "manager_id")
+    )
+    asked: dict[tuple[str, bool], tuple[bool, bool]] = {}
+    engineers: dict[int, None] = {}
+    managers: dict[int, None] = {}
+    for state, returned_at, engineer_id, manager_id in rows.iterator(chunk_size=5000):
+        returned = returned_at is not None
+        if (state, returned) not in asked:
+            probe = Review(cycle=cycle, state=state, returned_at=returned_at)
+            asked[state, returned] = (
+                workflow.is_open(probe, "submit_self"),
+                workflow.is_open(probe, "submit_manager"),
+            )
+        engineer_acts, manager_acts = asked[state, returned]
+        if engineer_acts:
+            engineers[engineer_id] = None
+        if manager_acts and manager_id is not None:
+            managers[manager_id] = None
+    return [
+        (audience, list(people))
+        for audience, people in ((_engineers(cycle), engineers), (_managers(cycle), managers))
+        if people
+    ]
+
+
+def _phase_audiences(cycle: ReviewCycle) -> list[tuple[Audience, list[int]]]:
+    """Everyone with work in the cycle's current phase: whose turn it is on a review and, for
+    calibration and finalisation, the people who run them."""
+    audiences = whose_turn(cycle)
+    by_role = {
+        Phase.CALIBRATION: (
+            (Role.FACILITATOR, Role.HR),
+            Audience(
+                work=f"calibration of {cycle}",
+                todo="Schedule and run the calibration sessions of the cycle",
+                url=reverse("calibration:list"),
+                action="Open calibration sessions",
+            ),
+        ),
+        Phase.FINALISATION: (
+            (Role.HR,),
+            Audience(
+                work=f"finalisation of {cycle}",
+                todo="Finalise the cycle's reviews that are ready",
+                url=reverse("reviews:cycle", args=[cycle.pk]),
+                action="Open the cycle",
+            ),
+        ),
+    }
+    if cycle.phase in by_role:
+        roles, audience = by_role[cycle.phase]
+        people = people_with_roles(*roles).order_by().values_list("pk", flat=True)
+        audiences.append((audience, list(people)))
+    return audiences
+
+
+def _tell_phase(actor: User, cycle: ReviewCycle, event: AuditEvent, reason: str = "") -> None:
+    """Tell everyone with work in the phase the cycle just entered. The audit event is in the
+    key: a phase entered again (reopened, then advanced once more) is news again."""
+    phase = cycle.get_phase_display()
+    deadline = cycle.phase_deadline()
+    if deadline is None:
+        return  # closed: nobody has work left in it
+    if reason:
+        kind, what = notices.PHASE_REOPENED, "reopened"
+        happened = f"HR reopened the {phase.lower()} phase of {cycle}: {reason}"
+    else:
+        kind, what = notices.PHASE_OPENED, "opened"
+        happened = f"The {phase.lower()} phase of {cycle} opened."
+    # A reopened phase has usually ended on paper already: no deadline in the past.
+    if deadline >= timezone.localdate():
+        when = f"by {_day(deadline)}"
+    else:
+        when = f"as soon as you can (the phase was due to end on {_day(deadline)})"
+    for audience, people in _phase_audiences(cycle):
+        notify.tell(
+            kind=kind,
+            recipients=_others(people, actor),
+            key=f"cycle:{cycle.pk}:phase:{cycle.phase}:{what}:{event.pk}",
+            title=f"{phase} {what}: {audience.work}",
+            body=f"{happened}\n\n{audience.todo} {when}.",
+            url=audience.url,
+            action=audience.action,
+        )
 
 
 # ---- cycles --------------------------------------------------------------------------------
@@ -187,7 +336,8 @@ def cycle_open(*, actor: User, cycle: ReviewCycle) -> ReviewCycle:
         cycle.open()
         cycle.opened_at = timezone.now()
         cycle.save(update_fields=["phase", "opened_at"])
-        _cycle_change(actor, cycle, events.CYCLE_OPENED, before, reviews=len(created))
+        event = _cycle_change(actor, cycle, events.CYCLE_OPENED, before, reviews=len(created))
+        _tell_phase(actor, cycle, event)
     return cycle
 
 
@@ -230,7 +380,8 @@ def cycle_advance(*, actor: User, cycle: ReviewCycle) -> ReviewCycle:
         before = cycle.phase
         cycle.advance()
         cycle.save(update_fields=["phase"])
-        _cycle_change(actor, cycle, events.CYCLE_ADVANCED, before)
+        event = _cycle_change(actor, cycle, events.CYCLE_ADVANCED, before)
+        _tell_phase(actor, cycle, event)
     return cycle
 
 
@@ -249,8 +400,61 @@ def cycle_reopen(*, actor: User, cycle: ReviewCycle, reason: str) -> ReviewCycle
         before = cycle.phase
         cycle.reopen()
         cycle.save(update_fields=["phase"])
-        _cycle_change(actor, cycle, events.CYCLE_REOPENED, before, reason=reason.strip())
+        event = _cycle_change(actor, cycle, events.CYCLE_REOPENED, before, reason=reason.strip())
+        _tell_phase(actor, cycle, event, reason=reason.strip())
     return cycle
+
+
+def _in_days(days: int) -> str:
+    return "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
+
+
+def cycle_send_reminders(*, actor: User, today: datetime.date) -> int:
+    """Remind everyone whose turn it is in a running cycle (`whose_turn`): once when the
+    phase ends within `LEVELSET_REMINDER_DAYS` days, and once more when its end date has
+    passed. The keys name the cycle, the phase and the reminder, so running this twice (or
+    every day) tells nobody twice, and someone who has done their part is no longer asked.
+    Returns how many reminders were sent.
+
+    Queries do not grow with the people reminded: one for the cycles, and per cycle one for
+    its reviews not done and one bulk notice per group.
+    """
+    if not is_hr_or_system(actor):
+        raise Forbidden("Only HR can send reminders.")
+    sent = 0
+    with transaction.atomic():
+        for cycle in ReviewCycle.objects.filter(phase__in=ReviewCycle.RUNNING).order_by("pk"):
+            deadline = cycle.phase_deadline()
+            days_left = (deadline - today).days
+            if days_left > settings.LEVELSET_REMINDER_DAYS:
+                continue
+            phase = cycle.get_phase_display()
+            for audience, people in whose_turn(cycle):
+                if days_left < 0:
+                    kind, what = notices.PHASE_OVERDUE, "overdue"
+                    title = f"Overdue: {audience.work}"
+                    body = (
+                        f"The {phase.lower()} phase of {cycle} ended on {_day(deadline)}, and "
+                        f"{audience.work} is not done yet.\n\n{audience.todo} as soon as you "
+                        "can: the cycle waits for it."
+                    )
+                else:
+                    kind, what = notices.PHASE_DUE, "due"
+                    title = f"Due {_in_days(days_left)}: {audience.work}"
+                    body = (
+                        f"The {phase.lower()} phase of {cycle} ends on {_day(deadline)}.\n\n"
+                        f"{audience.todo} by then."
+                    )
+                sent += notify.tell(
+                    kind=kind,
+                    recipients=people,
+                    key=f"cycle:{cycle.pk}:phase:{cycle.phase}:{what}",
+                    title=title,
+                    body=body,
+                    url=audience.url,
+                    action=audience.action,
+                )
+    return sent
 
 
 # ---- evidence ------------------------------------------------------------------------------
@@ -692,6 +896,21 @@ def review_submit_self(*, actor: User, review: Review) -> Review:
         review.returned_at, review.returned_reason = None, ""
         _save(review, "state", "self_submitted_at", "returned_at", "returned_reason")
         _state_change(actor, review, events.SELF_SUBMITTED, before)
+        engineer, cycle = _name(review.engineer.user), review.cycle
+        # The version is in the key: a self-review submitted again after a return is news.
+        notify.tell(
+            kind=notices.REVIEW_WAITING,
+            recipients=_others([review.manager_id], actor),
+            key=f"review:{review.pk}:self_submitted:{review.version}",
+            title=f"{engineer}'s self-review is waiting for you",
+            body=(
+                f"{engineer} submitted their self-review for {cycle}. Read it, then rate each "
+                f"dimension and submit your manager review by {_day(cycle.manager_review_ends)}"
+                " (or return it to them, saying what should change)."
+            ),
+            url=reverse("reviews:rate", args=[review.pk]),
+            action="Rate the review",
+        )
     return review
 
 
@@ -709,6 +928,20 @@ def review_return(*, actor: User, review: Review, reason: str) -> Review:
         review.returned_at, review.returned_reason = timezone.now(), reason.strip()
         _save(review, "state", "returned_at", "returned_reason")
         _state_change(actor, review, events.RETURNED, before, reason=review.returned_reason)
+        # The version is in the key: a second return of the same review is news again.
+        notify.tell(
+            kind=notices.SELF_REVIEW_RETURNED,
+            recipients=_others([review.engineer.user_id], actor),
+            key=f"review:{review.pk}:returned:{review.version}",
+            title="Your self-review was returned",
+            body=(
+                f"{_name(actor)} returned your self-review for {review.cycle} and asks for "
+                f"changes:\n\n{review.returned_reason}\n\nChange your self-review, then "
+                "submit it again."
+            ),
+            url=reverse("reviews:detail", args=[review.pk]),
+            action="Open your self-review",
+        )
     return review
 
 
@@ -731,9 +964,7 @@ def review_submit_manager(*, actor: User, review: Review) -> Review:
     return review
 
 
-def review_finalize(*, actor: User, review: Review) -> Review:
-    """HR finalises a review. A review on a calibration board that is not closed cannot be:
-    the refusal names the board."""
+def _finalize(actor: User, review: Review) -> Review:
     with transaction.atomic():
         review = _locked_review(review)
         workflow.require(review, "finalize", actor)
@@ -745,16 +976,58 @@ def review_finalize(*, actor: User, review: Review) -> Review:
     return review
 
 
+def _tell_finalised(
+    actor: User, cycle: ReviewCycle, engineers: list[int], url: str, action: str
+) -> None:
+    """A review is finalised once, and an engineer has one review per cycle: the cycle in the
+    key makes it one notice per review, whether finalised alone or with the whole cycle."""
+    notify.tell(
+        kind=notices.REVIEW_FINALISED,
+        recipients=_others(engineers, actor),
+        key=f"cycle:{cycle.pk}:review_finalised",
+        title=f"Your review for {cycle} was finalised",
+        body=(
+            f"HR finalised your review for {cycle}. Read your ratings and how your score is "
+            "built, then acknowledge the review. If you think a rating is wrong, you can "
+            "appeal it, with your reason, from the review's calibration history."
+        ),
+        url=url,
+        action=action,
+    )
+
+
+def review_finalize(*, actor: User, review: Review) -> Review:
+    """HR finalises a review. A review on a calibration board that is not closed cannot be:
+    the refusal names the board."""
+    with transaction.atomic():
+        review = _finalize(actor, review)
+        _tell_finalised(
+            actor,
+            review.cycle,
+            [review.engineer.user_id],
+            reverse("reviews:detail", args=[review.pk]),
+            "Open your review",
+        )
+    return review
+
+
 def cycle_finalize_ready(*, actor: User, cycle: ReviewCycle) -> list[Review]:
     """HR finalises, at once, every review of the cycle that is ready (manager review
-    submitted or calibrated, and on no open board); the others stay as they are."""
+    submitted or calibrated, and on no open board); the others stay as they are. Their
+    engineers are told at once."""
     if not is_hr_or_system(actor):
         raise Forbidden("Only HR can finalise reviews.")
     with transaction.atomic():
-        return [
-            review_finalize(actor=actor, review=review)
-            for review in reviews_ready_to_finalise(cycle)
-        ]
+        finalised = [_finalize(actor, review) for review in reviews_ready_to_finalise(cycle)]
+        if finalised:
+            _tell_finalised(
+                actor,
+                cycle,
+                [r.engineer.user_id for r in finalised],
+                reverse("reviews:list"),
+                "Open your reviews",
+            )
+    return finalised
 
 
 def review_acknowledge(*, actor: User, review: Review) -> Review:
@@ -965,3 +1238,71 @@ def cycle_recompute_scores(*, actor: User, cycle: ReviewCycle) -> int:
         ScoreSnapshot.objects.bulk_create(snapshots, batch_size=1000)
         _record(actor, events.CYCLE_SCORES_RECOMPUTED, cycle, snapshots=len(snapshots))
     return len(snapshots)
+
+
+def reviews_follow_transfers(*, actor: User, transfers: Iterable[Transfer]) -> list[ReviewHandover]:
+    """Engineers moved to another manager: their reviews in running cycles follow. A review
+    its manager has not rated yet moves to the new manager, who rates it; one already rated
+    stays with the manager who rated it. Both managers keep reading it (ReviewHandover), and
+    team and level stay what the review was opened with."""
+    moves = {t.engineer_id: t for t in transfers if t.from_manager_id != t.to_manager_id}
+    if not moves:
+        return []
+    reviews = list(
+        Review.objects.select_for_update(of=("self",))
+        .filter(engineer_id__in=list(moves), cycle__phase__in=ReviewCycle.RUNNING)
+        .exclude(state__in=Review.FINAL)
+    )
+    handovers = []
+    moved = []
+    for review in reviews:
+        transfer = moves[review.engineer_id]
+        rater_moved = review.state in Review.BEFORE_MANAGER
+        handovers.append(
+            ReviewHandover(
+                review=review,
+                transfer=transfer,
+                from_manager_id=review.manager_id,
+                to_manager_id=transfer.to_manager_id,
+                rater_moved=rater_moved,
+                at=transfer.at,
+            )
+        )
+        if rater_moved:
+            review.manager_id = transfer.to_manager_id
+            review.version += 1
+            moved.append(review)
+    Review.objects.bulk_update(moved, ["manager", "version"])
+    ReviewHandover.objects.bulk_create(handovers)
+    names = dict(
+        Engineer.objects.filter(pk__in=[r.engineer_id for r in moved]).values_list(
+            "pk", "user__first_name"
+        )
+    )
+    for review in moved:
+        name = names.get(review.engineer_id) or "An engineer"
+        notify.tell(
+            kind=notices.REVIEW_HANDED_OVER,
+            recipients=[review.manager_id],
+            key=f"review:{review.pk}:handed_over:{review.version}",
+            title=f"{name}'s review is now yours to rate",
+            body=(
+                f"{name} now reports to you, so their review in a running cycle moved to you: "
+                "you rate it when its self-review is submitted. Their previous manager can still "
+                "read it."
+            ),
+            url=reverse("reviews:detail", args=[review.pk]),
+            action="Open the review",
+        )
+    for handover in handovers:
+        _record(
+            actor,
+            events.HANDED_OVER,
+            handover.review,
+            from_manager=handover.from_manager_id,
+            to_manager=handover.to_manager_id,
+            rater_moved=handover.rater_moved,
+        )
+    if handovers:
+        readcache.bump()
+    return handovers

@@ -13,7 +13,7 @@ from django.http import Http404
 from core import limits
 from rubrics.diff import diff_documents
 from rubrics.document import version_to_document
-from rubrics.models import Criterion, Dimension, Rubric, RubricVersion
+from rubrics.models import Criterion, Dimension, Level, Rubric, RubricVersion
 from rubrics.permissions import visible_versions_filter
 from rubrics.scoring import DimensionSpec, ScaleSpec
 
@@ -154,3 +154,14 @@ def live_version(rubric: Rubric) -> RubricVersion | None:
         .order_by("-number")
         .first()
     )
+
+
+def level_codes_in_use() -> set[str] | None:
+    """The level codes of every published rubric version, or None while none is published
+    (an organisation may be loaded before its first rubric)."""
+    codes = set(
+        Level.objects.filter(version__status=RubricVersion.Status.PUBLISHED).values_list(
+            "code", flat=True
+        )
+    )
+    return codes or None

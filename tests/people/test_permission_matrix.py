@@ -140,3 +140,37 @@ def test_engineer_admin(world: World, db: None, page: str, role: str, expected: 
     assert response.status_code == expected
     if expected == 302:
         assert response["Location"].startswith("/admin/login/")
+
+
+# ---- the organisation import: HR's alone (a dry run, so the world is left as it is) ---------
+
+IMPORT_CSV = (
+    "email,name,employee_id,team,manager_email,level,start_date,active\n"
+    "matrix@acme.test,Matrix Person,,Payments,,L4,2021-03-01,true\n"
+)
+IMPORT = {
+    "anonymous": (401, 302),
+    "outsider": (403, 404),
+    "engineer": (403, 404),
+    "peer": (403, 404),
+    "manager": (403, 404),
+    "director": (403, 404),
+    "other_manager": (403, 404),
+    "facilitator": (403, 404),
+    "hr": (200, 200),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_organisation_import(world: World, db: None, role: str) -> None:
+    api = world.call(
+        role,
+        "post",
+        "/api/people/import/",
+        {"content": IMPORT_CSV, "format": "csv", "dry_run": True},
+    )
+    check(api, IMPORT[role][0])
+    client = Client()
+    if world.users[role] is not None:
+        client.force_login(world.users[role])
+    assert client.get("/people/import/").status_code == IMPORT[role][1]
