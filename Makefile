@@ -8,7 +8,7 @@ PYTHON ?= python3
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
 	poppler-utils chromium nodejs
 
-.PHONY: install system-deps run serve test lint typecheck bench stateful clean
+.PHONY: install system-deps run serve serve-env test lint typecheck bench stateful clean
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
@@ -40,20 +40,32 @@ run: install
 
 # The production profile: DEBUG off, settings from the environment (SECRET_KEY, AUDIT_KEY,
 # ALLOWED_HOSTS, DATABASE_URL, REDIS_URL, CACHE_URL...). Static files are collected first: with
-# DEBUG off every page names its hashed static files, and answers 500 until they exist.
-serve: install
+# DEBUG off every page names its hashed static files, and answers 500 until they exist. Then the
+# Procfile's processes run under honcho: gunicorn, a Celery worker and Celery beat; if one
+# stops, honcho stops the others, so a supervisor sees the profile fail as a whole.
+serve: serve-env install
 	DEBUG=false $(PY) manage.py check --deploy
 	DEBUG=false $(PY) manage.py collectstatic --noinput
 	DEBUG=false $(PY) manage.py migrate --noinput
-	DEBUG=false $(VENV)/bin/gunicorn config.wsgi --bind $${BIND:-127.0.0.1:8000} \
-		--workers $${WEB_WORKERS:-3} --access-logfile -
+	DEBUG=false PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
+
+# Refuses, before installing or starting anything, when a setting production needs is missing.
+# REDIS_URL is checked here rather than in settings: management commands and tests run with
+# DEBUG off and no broker, but the worker and beat have nothing to work from without one.
+serve-env:
+	@missing=""; for name in SECRET_KEY AUDIT_KEY ALLOWED_HOSTS REDIS_URL; do \
+		[ -n "$$(printenv $$name)" ] || missing="$$missing $$name"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "make serve: set$$missing in the environment (README: Running in production)." >&2; \
+		exit 1; \
+	fi
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy config core audit rubrics people reviews calibration promotions demo
+	$(VENV)/bin/mypy config core audit notify rubrics people reviews calibration promotions demo
 
 test: lint typecheck
 	$(PY) manage.py makemigrations --check --dry-run

@@ -11,9 +11,12 @@ import datetime
 import os
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor
 
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -61,8 +64,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "django_htmx",
+    "django_scim",
     "core",
     "audit",
+    "notify",
     "rubrics",
     "people",
     "reviews",
@@ -72,6 +77,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: one log line per request, timing everything below it, with its request id.
+    "core.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -103,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.roles",
                 "core.context_processors.page_url",
+                "notify.context_processors.unread",
             ],
         },
     },
@@ -123,15 +131,71 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so tests can use threads and subprocesses against the test database.
     # Per process, so two test runs on one machine never share (and clobber) a file.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-levelset-{os.getpid()}.sqlite3")}
+else:
+    # A database that does not answer fails the request (and /healthz) instead of hanging it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5)
+    )
+    # Per process on PostgreSQL too, so two test runs on one server never share a database.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     # First: refuses a sign-in while its user name (from that address) is locked out.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, refusing every password while PASSWORD_SIGN_IN is off.
+    "people.sso.PasswordBackend",
     # Explicit per-object grants (e.g. a dimension owner invited to read a rubric draft).
     "guardian.backends.ObjectPermissionBackend",
 ]
+
+# Single sign-on through the company's OpenID Connect provider (mozilla-django-oidc), on when
+# OIDC_RP_CLIENT_ID is set. The provider's answer must carry the state and nonce Levelset sent
+# (OIDC_USE_NONCE stays on), and it signs people in only when its verified e-mail address
+# belongs to exactly one active person (people/sso.py); anything else lands on a page that
+# says why. OIDC_CREATE_UNKNOWN_USERS adds unknown addresses as people with no role instead.
+# PASSWORD_SIGN_IN=false leaves the provider as the only way in: the password form goes and
+# the password backend refuses every password, the admin's sign-in included.
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID") or ""
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET") or ""
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT") or ""
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT") or ""
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT") or ""
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT") or ""
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO") or "RS256"
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES") or "openid email profile"
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME") or "your company account"
+OIDC_CREATE_UNKNOWN_USERS = env_bool("OIDC_CREATE_UNKNOWN_USERS", False)
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)  # a silent provider must not hold a worker
+OIDC_USE_NONCE = True  # the library's default, stated: a code from another sign-in is refused
+OIDC_AUTHENTICATE_CLASS = "people.sso_views.SSOStartView"
+OIDC_CALLBACK_CLASS = "people.sso_views.SSOCallbackView"
+LOGIN_REDIRECT_URL_FAILURE = "sso-refused"
+PASSWORD_SIGN_IN = env_bool("PASSWORD_SIGN_IN", True)
+# The provider's callback carries no user name or password: django-axes leaves it alone.
+AXES_WHITELIST_CALLABLE = "people.sso.axes_ignores"
+if OIDC_RP_CLIENT_ID:
+    _needed = [
+        "OIDC_RP_CLIENT_SECRET",
+        "OIDC_OP_AUTHORIZATION_ENDPOINT",
+        "OIDC_OP_TOKEN_ENDPOINT",
+        "OIDC_OP_USER_ENDPOINT",
+    ]
+    if OIDC_RP_SIGN_ALGO[:2] in ("RS", "ES", "PS"):
+        _needed.append("OIDC_OP_JWKS_ENDPOINT")  # the provider's public keys
+    elif not OIDC_RP_SIGN_ALGO.startswith("HS"):
+        raise ImproperlyConfigured(f"OIDC_RP_SIGN_ALGO {OIDC_RP_SIGN_ALGO!r} is not supported.")
+    if _missing := [name for name in _needed if not globals()[name]]:
+        raise ImproperlyConfigured(
+            f"OIDC_RP_CLIENT_ID is set, so single sign-on is on, but {', '.join(_missing)} "
+            "is not: set every provider endpoint, or unset OIDC_RP_CLIENT_ID."
+        )
+    AUTHENTICATION_BACKENDS.append("people.sso.CompanySSOBackend")
+elif not PASSWORD_SIGN_IN:
+    raise ImproperlyConfigured(
+        "PASSWORD_SIGN_IN is off and single sign-on is not configured (OIDC_RP_CLIENT_ID): "
+        "nobody could sign in."
+    )
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # no guardian anonymous user: anonymous people see nothing
 
@@ -164,17 +228,22 @@ LEVELSET_SESSION_IDLE = datetime.timedelta(minutes=env_int("SESSION_IDLE_MINUTES
 SESSION_COOKIE_AGE = 3600 * env_int("SESSION_HOURS", 12)
 
 # Password reset e-mails: printed to the console unless an SMTP server is configured.
+# Without an SMTP server, each message is written to a file under var/mail/ (the demo sends
+# many: every notification is an e-mail too), where it can be read.
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
     if env_str("EMAIL_HOST")
-    else "django.core.mail.backends.console.EmailBackend"
+    else "django.core.mail.backends.filebased.EmailBackend"
 )
+EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = env_str("EMAIL_HOST") or "localhost"
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER") or ""
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD") or ""
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "Levelset <levelset@localhost>"
+# Where people reach Levelset: notification e-mails link to pages under it.
+LEVELSET_BASE_URL = env_str("LEVELSET_BASE_URL") or "http://127.0.0.1:8000"
 
 # Content-Security-Policy: scripts only from Levelset itself (no inline script); inline styles
 # are allowed for the server-rendered SVG charts, which carry their own.
@@ -214,11 +283,16 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Source maps (megabytes, for developer tools only) are served as they are: compressing them
+# doubled the time collectstatic takes on every deploy.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 
 # Security: strict by default in production, relaxed only for local development.
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# The load balancer asks /healthz over plain HTTP inside the network: answer, never redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = 0 if DEBUG else env_int("SECURE_HSTS_SECONDS", 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -295,6 +369,28 @@ REST_KNOX = {
     "AUTO_REFRESH": False,
 }
 
+# SCIM 2.0 provisioning at /scim/v2/ (people/scim): an identity provider creates, updates and
+# deactivates people and teams with an HR account's API token as its bearer token.
+SCIM_SERVICE_PROVIDER = {
+    "NETLOC": urlsplit(LEVELSET_BASE_URL).netloc,
+    "SCHEME": urlsplit(LEVELSET_BASE_URL).scheme or "https",
+    "AUTHENTICATION_SCHEMES": [
+        {
+            "type": "oauthbearertoken",
+            "name": "Bearer token",
+            "description": "An API token of an HR account, as Authorization: Bearer <token>.",
+        }
+    ],
+    "USER_ADAPTER": "people.scim.adapters.ScimUser",
+    "GROUP_ADAPTER": "people.scim.adapters.ScimGroup",
+    "GROUP_MODEL": "people.models.Team",
+    "USER_FILTER_PARSER": "people.scim.filters.UserFilter",
+    "GROUP_FILTER_PARSER": "people.scim.filters.GroupFilter",
+    "GET_EXTRA_MODEL_EXCLUDE_KWARGS_GETTER": "people.scim.filters.exclude_system_user",
+    "AUTH_CHECK_MIDDLEWARE": "people.scim.auth.ScimTokenMiddleware",
+    "WWW_AUTHENTICATE_HEADER": 'Bearer realm="Levelset SCIM"',
+}
+
 # Signed checkpoints of the audit chain's head, kept outside the database (audit/checkpoints.py)
 # so that truncating the log, deleting its newest events or re-chaining it is detected: a file
 # (the default, beside the SQLite database) or a Redis URL (redis://host:6379/2).
@@ -340,18 +436,61 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.verify_audit_chain",
         "schedule": 60.0 * env_int("AUDIT_CHECK_MINUTES", 60),
     },
+    # Phase reminders (reviews.tasks), each morning: whoever still has work in a running
+    # cycle's phase is told REMINDER_DAYS days (default 3) before the phase ends, and once
+    # more when it is overdue. Each reminder goes out once, so a missed or repeated run is safe.
+    "send-phase-reminders": {
+        "task": "reviews.tasks.send_phase_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    # Notification e-mail whose task never ran (broker or mail server down at the time) goes
+    # out on the next sweep (notify.tasks); each e-mail is still sent at most once.
+    "send-unsent-emails": {
+        "task": "notify.tasks.send_unsent_emails",
+        "schedule": 300.0,
+    },
 }
+LEVELSET_REMINDER_DAYS = env_int("REMINDER_DAYS", 3)
+if LEVELSET_REMINDER_DAYS < 0:
+    raise ImproperlyConfigured("REMINDER_DAYS must be 0 or more (days before a phase ends).")
 
 # Product rules.
 LEVELSET_MAX_DIMENSION_SHARE = Decimal(env_str("LEVELSET_MAX_DIMENSION_SHARE") or "0.40")
 if not Decimal("0") < LEVELSET_MAX_DIMENSION_SHARE <= Decimal("1"):
     raise ImproperlyConfigured("LEVELSET_MAX_DIMENSION_SHARE must be in (0, 1], e.g. 0.40.")
 
+LOG_FORMAT = env_str("LOG_FORMAT") or ("text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # LOG_FORMAT: `json` (one JSON object per line, for a log collector; the production default)
+    # or `text` (for a person at a terminal; the development default).
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "filters": {"request_id": {"()": "core.requestlog.RequestIdFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
-    # WeasyPrint reports every rendering step at INFO; its warnings still show.
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
+    "loggers": {
+        # WeasyPrint reports every rendering step at INFO; its warnings still show.
+        "weasyprint.progress": {"level": "WARNING"},
+        # One line per task comes from config/celery.py; Celery's own "received" and
+        # "succeeded" lines would repeat it (and the latter prints the task's return value).
+        # Failures are still logged, with their traceback.
+        "celery.worker.strategy": {"level": "WARNING"},
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }
