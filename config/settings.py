@@ -492,5 +492,10 @@ LOGGING = {
         # Failures are still logged, with their traceback.
         "celery.worker.strategy": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING"},
+        # Eager tasks (no REDIS_URL: the development default) run inside a request or a
+        # command, whose own output says what happened; a line for each would drown it.
+        **({"levelset.task": {"level": "WARNING"}} if CELERY_TASK_ALWAYS_EAGER else {}),
+        # The eager in-memory broker has no host to name.
+        **({"kombu.connection": {"level": "ERROR"}} if CELERY_TASK_ALWAYS_EAGER else {}),
     },
 }

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
@@ -45,3 +46,24 @@ class EngineerFactory(factory.django.DjangoModelFactory):
     team = factory.SubFactory(TeamFactory)
     level_code = "L4"
     start_date = datetime.date(2022, 1, 1)
+
+
+def open_cycle(
+    hr: Any, version: Any, *, name: str, self_review_ends: datetime.date, teams: Any = ()
+) -> Any:
+    """A cycle opened through the services: the self-review phase ends on `self_review_ends`,
+    each later phase two weeks after the one before."""
+    from reviews.services import cycle_create, cycle_open
+
+    week = datetime.timedelta(days=7)
+    cycle = cycle_create(
+        actor=hr,
+        name=name,
+        rubric_version=version,
+        self_review_ends=self_review_ends,
+        manager_review_ends=self_review_ends + 2 * week,
+        calibration_ends=self_review_ends + 4 * week,
+        finalisation_ends=self_review_ends + 6 * week,
+        teams=teams,
+    )
+    return cycle_open(actor=hr, cycle=cycle)

@@ -27,7 +27,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from knox.models import AuthToken
 
-from tests.test_celery_worker import _database_url_for_subprocess
+from tests.workers import database_url_for_subprocess
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -78,7 +78,7 @@ def server(tmp_path: Path) -> Iterator[str]:
         "AUDIT_CHECKPOINTS": settings.AUDIT_CHECKPOINTS,
         "ALLOWED_HOSTS": "127.0.0.1",
         "BEHIND_TLS_PROXY": "true",
-        "DATABASE_URL": _database_url_for_subprocess(),
+        "DATABASE_URL": database_url_for_subprocess(),
         "LEVELSET_VAR_DIR": str(tmp_path / "var"),
         "CELERY_QUEUE": queue,  # nobody consumes it: exports stay queued, and are removed
     }

@@ -20,7 +20,7 @@ from rubrics.models import Rubric
 from tests.conftest import client_for, ladder
 from tests.promotions.test_promotions import nominate, promo  # noqa: F401
 from tests.reviews.conftest import Org, org  # noqa: F401
-from tests.test_celery_worker import _database_url_for_subprocess
+from tests.workers import database_url_for_subprocess
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_CSV = (
@@ -241,7 +241,7 @@ def test_the_import_command_reports_bad_files_without_a_traceback(
             str(org.cycle.pk),
         ],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": _database_url_for_subprocess()},
+        env={**os.environ, "DATABASE_URL": database_url_for_subprocess()},
         capture_output=True,
         text=True,
         timeout=60,

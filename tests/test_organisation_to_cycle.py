@@ -16,7 +16,8 @@ from django.core.management import call_command
 from notify.models import Notification
 from people.models import Engineer
 from reviews.models import Review
-from reviews.services import cycle_create, cycle_open, cycle_send_reminders
+from reviews.services import cycle_send_reminders
+from tests.factories import open_cycle
 from tests.notify.conftest import (  # noqa: F401 - the SMTP server, and tasks in this process
     SmtpServer,
     _tasks_in_this_process,
@@ -41,16 +42,7 @@ def test_from_a_csv_to_people_told_when_to_act(
     call_command("import_people", str(path), stdout=StringIO())
     assert Engineer.objects.count() == 4
     ends = datetime.date(2027, 1, 8)
-    cycle = cycle_create(
-        actor=hr,
-        name="2027 H1",
-        rubric_version=published,
-        self_review_ends=ends,
-        manager_review_ends=ends + datetime.timedelta(days=14),
-        calibration_ends=ends + datetime.timedelta(days=21),
-        finalisation_ends=ends + datetime.timedelta(days=28),
-    )
-    cycle_open(actor=hr, cycle=cycle)
+    open_cycle(hr, published, name="2027 H1", self_review_ends=ends)
     # Everyone with a manager has a review and is told, in the app and by e-mail.
     reviews = {r.engineer.user.email: r for r in Review.objects.select_related("engineer__user")}
     assert set(reviews) == {"ana@acme.test", "bo@acme.test"}

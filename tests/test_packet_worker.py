@@ -4,10 +4,8 @@ by another worker within a minute with the settings production runs (no test ove
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,61 +13,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from config.celery import app as celery_app
 from promotions.models import ExportJob, PromotionPacket
 from tests.promotions.packet_data import build_case
-from tests.test_celery_worker import _database_url_for_subprocess
+from tests.workers import private_queue, start_worker
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def queue() -> Iterator[str]:
-    if not settings.REDIS_URL:
-        pytest.skip("needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0")
-    name = f"levelset-test-{uuid.uuid4().hex[:8]}"
+    name = private_queue()
     previous = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = name
     yield name
     celery_app.conf.task_default_queue = previous
 
 
-def start_worker(queue: str, media: Path) -> subprocess.Popen[str]:
+def start_packet_worker(queue: str, media: Path) -> subprocess.Popen[str]:
     media.parent.mkdir(parents=True, exist_ok=True)
     log = (media.parent / f"worker-{uuid.uuid4().hex[:6]}.log").open("w")  # kept for debugging
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url_for_subprocess(),
-        "CELERY_QUEUE": queue,
-        "AUDIT_CHECKPOINTS": settings.AUDIT_CHECKPOINTS,
-        "LEVELSET_VAR_DIR": str(media.parent),
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            queue,
-            "--pool=solo",
-            "-n",
-            f"{uuid.uuid4().hex[:6]}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
+    return start_worker(
+        queue, env={"LEVELSET_VAR_DIR": str(media.parent)}, output=log, loglevel="INFO"
     )
 
 
@@ -94,7 +61,7 @@ def test_export_survives_a_killed_worker_and_stores_one_packet(
     media = tmp_path / "media"
     settings.MEDIA_ROOT = media  # the test process reads what the workers write
     case, manager = build_case(published, hr, evidence=30)
-    first = start_worker(queue, media)
+    first = start_packet_worker(queue, media)
     second: subprocess.Popen[str] | None = None
     try:
         job = export_request(actor=manager, case=case)
@@ -103,7 +70,7 @@ def test_export_survives_a_killed_worker_and_stores_one_packet(
         first.wait(10)
         killed_at = timezone.now()
         assert status(job) == "rendering"
-        second = start_worker(queue, media)
+        second = start_packet_worker(queue, media)
         # Taken over: the second worker restarts the render (job_start touches the job).
         wait_for(
             lambda: ExportJob.objects.get(pk=job.pk).updated_at > killed_at,
@@ -134,7 +101,7 @@ def test_exporting_twice_stores_one_packet(
     media = tmp_path / "media"
     settings.MEDIA_ROOT = media
     case, manager = build_case(published, hr, evidence=5)
-    worker = start_worker(queue, media)
+    worker = start_packet_worker(queue, media)
     try:
         jobs = [export_request(actor=manager, case=case) for _ in range(2)]
         for job in jobs:

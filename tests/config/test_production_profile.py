@@ -30,7 +30,7 @@ from django.db import connection
 from audit.tasks import verify_audit_chain
 from tests.config.test_settings import ROOT
 from tests.factories import UserFactory
-from tests.test_celery_worker import _database_url_for_subprocess
+from tests.workers import database_url_for_subprocess
 
 HONCHO_LINE = re.compile(r"^\d\d:\d\d:\d\d (?P<process>[\w.]+)\s+\| (?P<text>.*)$")
 KEEP = {"PATH", "HOME", "LANG", "VIRTUAL_ENV"}
@@ -225,7 +225,7 @@ def profile(tmp_path: Path) -> Iterator[Profile]:
         "AUDIT_CHECKPOINTS": settings.AUDIT_CHECKPOINTS,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": _database_url_for_subprocess(),
+        "DATABASE_URL": database_url_for_subprocess(),
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_QUEUE": queue,
         "CELERY_CONCURRENCY": "1",

@@ -3,25 +3,18 @@ a real SMTP server: queued when the change commits, sent once, never again."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import transaction
 
 from config.celery import app as celery_app
 from notify.models import Notification
 from notify.tasks import send_emails
 from tests.notify.conftest import SmtpServer, smtp_server, tell_news  # noqa: F401
-from tests.test_celery_worker import _database_url_for_subprocess
+from tests.workers import private_queue, start_worker, stop_worker
 
-ROOT = Path(__file__).resolve().parents[2]
 BASE = "https://levelset.example.com"
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -29,40 +22,14 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def worker(smtp_server: SmtpServer) -> Iterator[str]:
     """A worker on a private queue, which this test's tasks go to; it mails the SMTP server."""
-    if not settings.REDIS_URL:
-        pytest.skip("needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0")
-    queue = f"levelset-test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url_for_subprocess(),
-        "CELERY_QUEUE": queue,
-        "AUDIT_CHECKPOINTS": settings.AUDIT_CHECKPOINTS,
-        "EMAIL_HOST": smtp_server.host,
-        "EMAIL_PORT": str(smtp_server.port),
-        "LEVELSET_BASE_URL": BASE,
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            queue,
-            "--pool=solo",
-            "-n",
-            f"{queue}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=WARNING",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    queue = private_queue()
+    process = start_worker(
+        queue,
+        env={
+            "EMAIL_HOST": smtp_server.host,
+            "EMAIL_PORT": str(smtp_server.port),
+            "LEVELSET_BASE_URL": BASE,
+        },
     )
     previous = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = queue  # what tell() queues on commit goes here
@@ -70,11 +37,7 @@ def worker(smtp_server: SmtpServer) -> Iterator[str]:
         yield queue
     finally:
         celery_app.conf.task_default_queue = previous
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_worker(process)
 
 
 def test_a_worker_emails_each_notification_once(

@@ -18,8 +18,6 @@ from notify.models import Notification
 from reviews import notices
 from reviews.models import ReviewCycle
 from reviews.services import (
-    cycle_create,
-    cycle_open,
     cycle_send_reminders,
     rating_set_manager,
     rating_set_self,
@@ -28,7 +26,7 @@ from reviews.services import (
     review_submit_self,
 )
 from reviews.tasks import send_phase_reminders
-from tests.factories import EngineerFactory, TeamFactory, UserFactory
+from tests.factories import EngineerFactory, TeamFactory, UserFactory, open_cycle
 from tests.notify.conftest import SmtpServer
 from tests.notify_events.conftest import forget, mailed, on_day, told
 from tests.reviews.conftest import ALL_MIDPOINT, Org, org  # noqa: F401 - the fixture
@@ -138,16 +136,7 @@ def test_a_reminder_run_costs_the_same_queries_for_3_or_30_engineers(
     for n in range(engineers):
         EngineerFactory(user=UserFactory(username=f"eng{n}"), team=team, manager=manager)
     start = datetime.date(2026, 11, 1)
-    cycle = cycle_create(
-        actor=hr,
-        name="2026 H2",
-        rubric_version=published,
-        self_review_ends=start,
-        manager_review_ends=start + datetime.timedelta(days=14),
-        calibration_ends=start + datetime.timedelta(days=28),
-        finalisation_ends=start + datetime.timedelta(days=42),
-    )
-    cycle_open(actor=hr, cycle=cycle)
+    open_cycle(hr, published, name="2026 H2", self_review_ends=start)
     system = system_actor()
     # The actor's roles (1); the run's savepoint and its release (2); the running cycles (1);
     # the cycle's reviews not done (1); one bulk notice to the whole group: a savepoint, who

@@ -13,9 +13,9 @@ from notify.models import Notification
 from people.models import Transfer
 from people.services import engineer_update, org_import
 from reviews.models import Review, ReviewHandover
-from reviews.services import cycle_advance, cycle_create, cycle_open
+from reviews.services import cycle_advance
 from tests.conftest import client_for
-from tests.factories import EngineerFactory, TeamFactory, UserFactory
+from tests.factories import EngineerFactory, TeamFactory, UserFactory, open_cycle
 
 HEADER = "email,name,employee_id,team,manager_email,level,start_date,active\n"
 
@@ -41,16 +41,7 @@ def org(hr: Any, published: Any) -> dict[str, Any]:
     bo = EngineerFactory(
         team=payments, manager=old, user=UserFactory(username="bo", email="bo@acme.test")
     )
-    cycle = cycle_create(
-        actor=hr,
-        name="2027 H1",
-        rubric_version=published,
-        self_review_ends=datetime.date(2027, 1, 8),
-        manager_review_ends=datetime.date(2027, 1, 22),
-        calibration_ends=datetime.date(2027, 1, 29),
-        finalisation_ends=datetime.date(2027, 2, 5),
-    )
-    cycle_open(actor=hr, cycle=cycle)
+    cycle = open_cycle(hr, published, name="2027 H1", self_review_ends=datetime.date(2027, 1, 8))
     return {"old": old, "new": new, "ana": ana, "bo": bo, "cycle": cycle}
 
 
