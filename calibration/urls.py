@@ -12,6 +12,7 @@ urlpatterns = [
     path("reviews/<int:pk>/history/", history_views.review_history, name="review-history"),
     path("<int:pk>/", views.session_detail, name="detail"),
     path("<int:pk>/adjust/", views.adjustment_make, name="adjust"),
+    path("<int:pk>/adjust/<int:review_pk>/", views.adjustment_form, name="adjust-form"),
     path("<int:pk>/prereads/", views.preread_add, name="preread"),
     path("<int:pk>/add-reviews/", views.reviews_add, name="add-reviews"),
     *(

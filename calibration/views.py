@@ -4,7 +4,6 @@ shapes input, one service acts, errors go back beside their fields."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import django_filters
@@ -30,7 +29,7 @@ from core.actors import acting_user
 from core.errors import DomainError, StaleVersion
 from core.forms import add_service_errors, posted
 from core.roles import is_hr
-from reviews.models import Evidence, Review, ReviewCycle
+from reviews.models import Review, ReviewCycle
 from reviews.selectors import cycles_for_user, get_cycle_for_user
 from rubrics.models import Dimension
 
@@ -105,18 +104,6 @@ def session_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _evidence_by_review(review_ids: list[int]) -> dict[int, list[Evidence]]:
-    """Each board review's active evidence, for the adjustment forms' pickers: one query."""
-    grouped: dict[int, list[Evidence]] = defaultdict(list)
-    for item in (
-        Evidence.objects.active()
-        .filter(review_id__in=review_ids)
-        .order_by("review_id", "-occurred_on", "pk")
-    ):
-        grouped[item.review_id].append(item)
-    return grouped
-
-
 def _session_page(
     request: HttpRequest,
     session: CalibrationSession,
@@ -142,20 +129,13 @@ def _session_page(
     _add_guidance_bands(distribution)
     skew = analytics.manager_skew(rows)
     flags = {o["review"]: o["reasons"] for o in analytics.outliers(rows, midpoint=scale.midpoint)}
-    evidence = _evidence_by_review([r["review"] for r in rows]) if editable or adjust_form else {}
     for row in rows:
         row["cells"] = _cells(row, dimensions)
         row["flags"] = flags.get(row["review"], [])
+        # Only a submitted form is rendered with the board; the others are fetched when
+        # opened (adjustment_form), so the board's cost does not grow with its rows.
         if adjust_form is not None and adjust_form.review_id == row["review"]:
             row["form"] = adjust_form
-        elif editable:
-            row["form"] = AdjustmentForm(
-                review_id=row["review"],
-                dimensions=dimensions,
-                scale=scale,
-                evidence=evidence.get(row["review"], []),
-                initial={"version": row["version"]},
-            )
     if adjust_form is not None and all(r["review"] != adjust_form.review_id for r in rows):
         # The review is not (or no longer) on the board: there is no row to show the form
         # in, so the service's sentence goes to the top of the page.
@@ -321,6 +301,34 @@ def _bound_adjustment_form(
         scale=version.scale,
         evidence=selectors.review_evidence(review),
     )
+
+
+@login_required
+def adjustment_form(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
+    """One board row's adjustment form: the fragment the board fetches when the row's form is
+    opened, or (without JavaScript) a page of its own."""
+    session = selectors.get_session_for_user(request.user, pk)
+    if not session.can_adjust(request.user):
+        raise Http404("No such form.")
+    entry = (
+        session.board.filter(review_id=review_pk, active=True)
+        .select_related("review__engineer__user")
+        .first()
+    )
+    if entry is None:
+        raise Http404("No such review on this board.")
+    version = session.cycle.rubric_version
+    form = AdjustmentForm(
+        review_id=entry.review_id,
+        dimensions=list(version.dimensions.order_by("order")),
+        scale=version.scale,
+        evidence=selectors.review_evidence(entry.review),
+        initial={"version": entry.version},
+    )
+    context = {"session": session, "form": form, "review_id": entry.review_id, "entry": entry}
+    if request.htmx:
+        return render(request, "calibration/_adjust_form.html", context)
+    return render(request, "calibration/adjust.html", context)
 
 
 @login_required

@@ -117,11 +117,14 @@ def test_people_outside_the_session_get_404s(cal: Calibration) -> None:
 def test_participants_and_observers_see_a_read_only_board(cal: Calibration) -> None:
     open_board(cal)
     manager_html = signed_in(cal.org.manager).get(page_of(cal)).content.decode()
-    # The participating manager may change ratings but not run the session.
-    assert 'class="adjust-form"' in manager_html
+    # The participating manager may change ratings but not run the session: each row offers
+    # its form, fetched when opened.
+    review = cal.review(cal.org.engineer)
+    assert f'hx-get="/calibration/{cal.session.pk}/adjust/{review.pk}/"' in manager_html
+    assert 'class="adjust-form"' not in manager_html
     assert "/lock/" not in manager_html and "/close/" not in manager_html
     hr_html = signed_in(cal.org.hr).get(page_of(cal)).content.decode()
-    assert 'class="adjust-form"' not in hr_html
+    assert 'class="adjust-form"' not in hr_html and 'class="adjust"' not in hr_html
     assert "Open: you see the board read-only." in hr_html
     assert "/lock/" not in hr_html
     # An observer's POST is refused by the service all the same.
@@ -154,9 +157,9 @@ def test_adjustment_errors_are_shown_beside_the_fields_of_that_row(cal: Calibrat
         form, "evidence"
     )
     assert "has-error" not in field_html(form, "dimension")
-    # What was typed stays; the other row's form is untouched and closed.
+    # What was typed stays; the other row's form is not rendered until it is opened.
     assert re.search(r">\s*ok</textarea>", field_html(form, "rationale"))
-    assert "has-error" not in adjust_form_html(html, peer)
+    assert f'id="adjust-{peer.pk}"' not in html
     assert re.search(r'<details class="adjust" open>\s*<summary>Adjust a rating for Ada', html)
     # Evidence from another review is not offered, and a forged id is refused beside the field.
     foreign = peer.evidence.get().pk
@@ -178,7 +181,7 @@ def test_adjustment_with_evidence_changes_the_board(cal: Calibration) -> None:
     review = cal.review(cal.org.engineer)
     evidence = review.evidence.get()
     client = signed_in(cal.org.manager)
-    before = client.get(page_of(cal)).content.decode()
+    before = client.get(page_of(cal, f"adjust/{review.pk}/")).content.decode()
     assert f'value="{evidence.pk}"' in adjust_form_html(before, review)
     assert evidence.title in adjust_form_html(before, review)
     response = post_adjustment(client, cal, review, evidence=[evidence.pk], version="1")
@@ -424,6 +427,27 @@ def test_board_page_queries_do_not_grow_with_the_board(two_boards: Any) -> None:
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(f"/calibration/{session.pk}/")
         assert response.status_code == 200
-        assert response.content.decode().count('class="adjust-form"') == session.board.count()
+        html = response.content.decode()
+        assert html.count('<details class="adjust" hx-get=') == session.board.count()
+        assert 'class="adjust-form"' not in html
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
+
+
+def test_a_rows_form_is_fetched_when_opened_and_works_without_javascript(cal: Calibration) -> None:
+    open_board(cal)
+    review = cal.review(cal.org.engineer)
+    url = page_of(cal, f"adjust/{review.pk}/")
+    facilitator = signed_in(cal.facilitator)
+    fragment = facilitator.get(url, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    html = fragment.content.decode()
+    assert html.startswith("<form") and f'id="adjust-{review.pk}"' in html
+    assert f'name="adjust-{review.pk}-version" value="1"' in html
+    assert review.evidence.get().title in html  # the evidence picker holds this review's items
+    page = facilitator.get(url).content.decode()  # no JavaScript: a page of its own
+    assert "<h1>Adjust a rating for Ada Okafor</h1>" in page and 'class="adjust-form"' in page
+    # Someone who reads the board but may not change it, and a review not on it: 404.
+    assert signed_in(cal.org.hr).get(url).status_code == 404
+    assert facilitator.get(page_of(cal, "adjust/999999/")).status_code == 404
+    assert signed_in(cal.outsider_manager).get(url).status_code == 404
