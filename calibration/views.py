@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
 
 from calibration import analytics, selectors, services
 from calibration.charts import PHASE_LABELS, completion_chart, distribution_chart, skew_chart
@@ -34,6 +35,10 @@ from reviews.selectors import cycles_for_user, get_cycle_for_user
 from rubrics.models import Dimension
 
 Status = CalibrationSession.Status
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails  # set by django-htmx's middleware
 
 
 class SessionFilter(django_filters.FilterSet):
@@ -304,7 +309,7 @@ def _bound_adjustment_form(
 
 
 @login_required
-def adjustment_form(request: HttpRequest, pk: int, review_pk: int) -> HttpResponse:
+def adjustment_form(request: HtmxHttpRequest, pk: int, review_pk: int) -> HttpResponse:
     """One board row's adjustment form: the fragment the board fetches when the row's form is
     opened, or (without JavaScript) a page of its own."""
     session = selectors.get_session_for_user(request.user, pk)
