@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from rest_framework.test import APIClient
 
 from rubrics.document import load_yaml
 from rubrics.services import rubric_import
+from tests.browser import conftest as browser_helpers
 from tests.factories import UserFactory
 
 # Playwright's sync API runs an event loop in the test thread; Django must allow ORM calls there.
@@ -117,3 +119,31 @@ def _flush_past_the_audit_triggers() -> Iterator[None]:
     DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
     yield
     DatabaseOperations.sql_flush = original  # type: ignore[method-assign]
+
+
+# The browser for every browser test, wherever it lives: one per session (a second
+# Playwright sync instance in the same thread would refuse to start).
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (make system-deps installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=browser_helpers.CHROMIUM, args=browser_helpers.CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    # Confirmation questions are answered "OK" and kept, so a test can check one was asked.
+    page.questions = []
+    page.on("dialog", lambda dialog: (page.questions.append(dialog.message), dialog.accept()))
+    yield page
+    context.close()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from notify.models import Notification
-from tests.browser.conftest import browser, look, page, sign_in  # noqa: F401
+from tests.browser.conftest import look, sign_in
 from tests.factories import UserFactory
 from tests.notify.conftest import tell_news
 from tests.notify.kinds import NEWS, WAITING

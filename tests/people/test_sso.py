@@ -31,7 +31,7 @@ from core.actors import system_actor
 from people import events, services
 from people.models import Team
 from people.sso import Refusal, match_person, refusal_of
-from tests.browser.conftest import axe_problems, browser, page  # noqa: F401 - fixtures
+from tests.browser.conftest import axe_problems
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
