@@ -6,6 +6,7 @@ event's hash, so editing, deleting or reordering any event breaks the chain from
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -75,32 +76,75 @@ class AuditEvent(models.Model):
         raise AuditLogIsAppendOnly("Audit events cannot be deleted.")
 
     def canonical_content(self) -> bytes:
-        content = {
-            "seq": self.seq,
-            "created_at": self.created_at.isoformat(),
-            "actor_id": self.actor_id,
-            "actor": self.actor_repr,
-            "action": self.action,
-            "target_type": self.target_type,
-            "target_id": self.target_id,
-            "target": self.target_repr,
-            "payload": self.payload,
-            "prev_hash": self.prev_hash,
-        }
-        return json.dumps(
-            content, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        ).encode()
+        return canonical_content(
+            seq=self.seq,
+            created_at=self.created_at,
+            actor_id=self.actor_id,
+            actor_repr=self.actor_repr,
+            action=self.action,
+            target_type=self.target_type,
+            target_id=self.target_id,
+            target_repr=self.target_repr,
+            payload=self.payload,
+            prev_hash=self.prev_hash,
+        )
 
     def compute_hash(self) -> str:
         """HMAC-SHA256 of the canonical content under the event's key (audit.keys)."""
         return keys.digest(self.canonical_content(), self.key_id)
 
 
-class ChainCheck(models.Model):
-    """One verification of the whole chain: when, what it found, and the last event it
-    verified. Pages verify only the events after a recent check (see audit.services)."""
+def canonical_content(
+    *,
+    seq: int,
+    created_at: datetime.datetime,
+    actor_id: int | None,
+    actor_repr: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    target_repr: str,
+    payload: Any,
+    prev_hash: str,
+) -> bytes:
+    """The bytes an event's hash covers. The one definition: an event being written and the
+    verifier, which reads plain column values rather than events, both call it."""
+    content = {
+        "seq": seq,
+        "created_at": created_at.isoformat(),
+        "actor_id": actor_id,
+        "actor": actor_repr,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "target": target_repr,
+        "payload": payload,
+        "prev_hash": prev_hash,
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
-    checked_at = models.DateTimeField()
+
+class ChainCheck(models.Model):
+    """One verification of the chain: when, what it found, and the last event it verified.
+
+    A whole check walks every event; it is queued, runs in slices (its row holds the progress
+    meanwhile: the last event verified and how many so far) and is done when the last slice
+    has held the chain against the checkpoint outside the database. A check of the newest
+    events starts from the last event the previous check verified (see audit.services)."""
+
+    class Kind(models.TextChoices):
+        WHOLE = "whole", "the whole chain"
+        NEW = "new", "the newest events"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+
+    kind = models.CharField(max_length=5, choices=Kind, default=Kind.WHOLE)
+    state = models.CharField(max_length=7, choices=State, default=State.DONE)
+    started_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(help_text="When it was done, or last made progress.")
     ok = models.BooleanField()
     count = models.PositiveBigIntegerField(help_text="Events verified.")
     message = models.TextField()
@@ -111,6 +155,9 @@ class ChainCheck(models.Model):
     class Meta:
         ordering = ["-checked_at", "-pk"]
         get_latest_by = ["checked_at", "pk"]
+        indexes = [models.Index(fields=["state", "kind", "checked_at"])]
 
     def __str__(self) -> str:
+        if self.state != self.State.DONE:
+            return f"{self.checked_at:%Y-%m-%d %H:%M} {self.state}"
         return f"{self.checked_at:%Y-%m-%d %H:%M} {'ok' if self.ok else 'BROKEN'}"

@@ -97,7 +97,7 @@ def run() -> None:
         assert response.status_code == 200, response.status_code
         report(name, timed(call, 200), f"   {len(queries)} queries")
 
-    from bench import calibration, packets, people, reviews
+    from bench import audit, calibration, packets, people, reviews
 
     # `python -m bench reviews packets` runs only the named groups; no argument runs them all.
     groups = {
@@ -105,6 +105,7 @@ def run() -> None:
         "calibration": calibration.main,
         "packets": packets.main,
         "people": people.main,
+        "audit": audit.main,
     }
     for name in sys.argv[1:] or groups:
         groups[name]()

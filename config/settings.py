@@ -348,6 +348,9 @@ SPECTACULAR_SETTINGS = {
         "PromotionStatusEnum": "promotions.models.PromotionCase.Status",
         "ExportStatusEnum": "promotions.models.ExportJob.Status",
         "RubricVersionStatusEnum": "rubrics.models.RubricVersion.Status",
+        "ChainCheckStateEnum": "audit.models.ChainCheck.State",
+        # Review states kept their name when the audit check states arrived.
+        "StateEnum": "reviews.models.Review.State",
     },
 }
 
@@ -429,12 +432,18 @@ LEVELSET_TASK_RETRY_MAX_WAIT = max(1, CELERY_VISIBILITY_TIMEOUT // 2)
 CELERY_TASK_TIME_LIMIT = LEVELSET_TASK_TIME_LIMIT
 CELERY_TASK_SOFT_TIME_LIMIT = LEVELSET_TASK_SOFT_TIME_LIMIT
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Scheduled work (celery beat): verify the whole audit chain and checkpoint its head outside
-# the database, every AUDIT_CHECK_MINUTES (default hourly).
+# Scheduled work (celery beat): verify the whole audit chain (in slices) and checkpoint its
+# head outside the database, every AUDIT_CHECK_MINUTES (default hourly); verify the events
+# appended since the last check every AUDIT_NEW_EVENTS_SECONDS (default a minute). The audit
+# page only reads what these checks found.
 CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain": {
         "task": "audit.tasks.verify_audit_chain",
         "schedule": 60.0 * env_int("AUDIT_CHECK_MINUTES", 60),
+    },
+    "verify-new-audit-events": {
+        "task": "audit.tasks.verify_new_events",
+        "schedule": float(env_int("AUDIT_NEW_EVENTS_SECONDS", 60)),
     },
     # Phase reminders (reviews.tasks), each morning: whoever still has work in a running
     # cycle's phase is told REMINDER_DAYS days (default 3) before the phase ends, and once

@@ -33,7 +33,7 @@ BEFORE = [
     ("calibration", "0002_promotion_cases_and_packets"),
 ]
 AFTER = [
-    ("audit", "0004_keyed_events_and_truncate_guard"),
+    ("audit", "0005_chain_checks_in_slices"),
     ("rubrics", "0001_initial"),
     ("people", "0001_initial"),
     ("reviews", "0008_review_returns_and_calibration_boards"),

@@ -177,5 +177,7 @@ def test_the_chain_is_verified_and_checkpointed_on_a_schedule() -> None:
 
     entry = settings.CELERY_BEAT_SCHEDULE["verify-audit-chain"]
     assert entry["task"] == "audit.tasks.verify_audit_chain" and entry["schedule"] == 3600
+    newest = settings.CELERY_BEAT_SCHEDULE["verify-new-audit-events"]
+    assert newest["task"] == "audit.tasks.verify_new_events" and newest["schedule"] == 60
     app.loader.import_default_modules()
-    assert entry["task"] in app.tasks
+    assert entry["task"] in app.tasks and newest["task"] in app.tasks

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from audit.services import check_whole_chain
 from calibration.models import Adjustment, CalibrationSession
 from reviews.models import DimensionRating, Review
 from tests.browser.conftest import sign_in
@@ -137,7 +138,9 @@ def test_facilitator_runs_a_session_and_hr_follows_the_trail(
     assert ada.state == Review.State.CALIBRATED
     assert DimensionRating.objects.get(review=ada, dimension_key="delivery").manager_rating == 5
 
-    # HR reads the audit log and follows Ada's review from self-review to calibration.
+    # HR reads the audit log and follows Ada's review from self-review to calibration. The
+    # chain is verified in the background, never on a visit: run the check the worker runs.
+    check_whole_chain()
     page.locator(".signout").get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{live_server.url}/login/")
     sign_in(page, live_server, "hr-harriet")

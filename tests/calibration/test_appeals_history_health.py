@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.models import AuditEvent
+from audit.tasks import verify_audit_chain
 from reviews.models import DimensionRating, ScoreSnapshot
 from reviews.services import review_acknowledge, review_finalize
 from tests.calibration.conftest import Calibration
@@ -125,6 +126,7 @@ def test_audit_api_is_hr_only_and_filterable(cal: Calibration) -> None:
     unknown = hr.get("/api/audit/events/?action=calibration.")
     assert unknown.status_code == 400 and "action" in unknown.json()["errors"]
     assert by_actor and {e["actor"] for e in by_actor} == {"fatima"}
+    verify_audit_chain()  # in the background, as celery beat runs it: never on a request
     assert hr.get("/api/audit/chain/").json()["ok"] is True
     for user in (cal.org.manager, cal.org.engineer, cal.facilitator):
         assert client_for(user).get("/api/audit/events/").status_code == 403

@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
+from audit.tasks import verify_audit_chain
 from calibration.models import Adjustment, CalibrationSession, PreRead
 from calibration.services import adjustment_make, session_create, session_open
 from reviews.models import Review
@@ -293,6 +294,7 @@ def test_audit_page_filters_and_follows_one_target(cal: Calibration) -> None:
         rationale="Led the ledger rewrite across two teams",
         evidence_ids=[review.evidence.get().pk],
     )
+    verify_audit_chain()  # in the background, as celery beat runs it: never on a visit
     hr = signed_in(cal.org.hr)
     html = hr.get("/audit/").content.decode()
     assert "Chain verified." in html
@@ -340,6 +342,7 @@ def test_audit_page_shows_tampering(cal: Calibration) -> None:
         cursor.execute(
             "UPDATE audit_auditevent SET payload = %s WHERE seq = 2", ['{"forged": true}']
         )
+    verify_audit_chain()  # the page shows what the last check found
     html = signed_in(cal.org.hr).get("/audit/").content.decode()
     assert "The audit chain is broken: the log was tampered with." in html
     assert "Event #2" in html and "was edited" in html
