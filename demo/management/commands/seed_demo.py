@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
+from audit.services import check_whole_chain
 from core.roles import Role
 from demo.organisation import seed_review_cycles
 from people import services as people
@@ -126,6 +127,9 @@ class Command(BaseCommand):
         version = RubricVersion.objects.get(rubric__slug="backend-engineering", status="published")
         seed_review_cycles(hr=hr, version=version)
         self._draft_rubric_version(version)
+        # `make run` has no scheduler: verify the chain once, so the audit page has a check to
+        # show (HR's "verify the whole chain now" runs another).
+        check_whole_chain()
         if not quiet:
             self.stdout.write(
                 "Demo data ready. Sign in at http://127.0.0.1:8000/ with password "
