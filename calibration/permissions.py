@@ -11,7 +11,9 @@ from typing import Any
 
 from django.db.models import Q
 
+from calibration.models import CalibrationSession, Participant
 from core.roles import Role, has_role, is_hr
+from core.visibility import reachable
 
 
 def visible_sessions_filter(user: Any) -> Q:
@@ -19,7 +21,10 @@ def visible_sessions_filter(user: Any) -> Q:
         return Q(pk__in=[])
     if is_hr(user):
         return Q()
-    return Q(facilitator=user) | Q(participants__user=user)
+    return reachable(
+        CalibrationSession.objects.filter(facilitator=user).values("pk"),
+        Participant.objects.filter(user=user).values("session_id"),
+    )
 
 
 def can_create_sessions(user: Any) -> bool:

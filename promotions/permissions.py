@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Q
 
 from core.roles import Role, has_role, is_hr
+from core.visibility import reachable
 from promotions.models import PromotionCase
 
 
@@ -17,10 +18,14 @@ def visible_cases_filter(user: Any) -> Q:
         return Q(pk__in=[])
     if is_hr(user):
         return Q()
-    own = Q(engineer__user=user) & (
-        Q(status=PromotionCase.Status.DECIDED) | Q(shared_with_engineer=True)
+    cases = PromotionCase.objects.values("pk")
+    return reachable(
+        cases.filter(nominated_by=user),
+        PromotionCase.committee.through.objects.filter(user=user).values("promotioncase_id"),
+        cases.filter(engineer__user=user).filter(
+            Q(status=PromotionCase.Status.DECIDED) | Q(shared_with_engineer=True)
+        ),
     )
-    return Q(nominated_by=user) | Q(committee=user) | own
 
 
 def can_sit_on_committee(user: Any, case: PromotionCase, levels: list[str]) -> bool:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, IntegerField, OuterRef, Q, Value
 
 from core.roles import is_hr, is_hr_or_system
+from people.models import Engineer
 from reviews.models import Review, ReviewHandover
 
 
@@ -21,19 +22,40 @@ def visible_reviews_filter(user: Any) -> Q:
         return Q(pk__in=[])
     if is_hr(user):
         return Q()
+    own, reports, handed_over = _reach(user)
+    # Plain values, each answered from its own index (as in people.permissions).
     return (
-        Q(engineer__user=user)
-        | Q(manager=user)
-        | Q(manager__engineer__manager=user)
+        Q(engineer_id__in=own)
+        | Q(manager_id__in=[user.pk, *reports])
         # Handed over after a move: the previous manager and the new one both read it.
-        | Q(pk__in=handed_over_to(user))
+        | Q(pk__in=handed_over)
     )
 
 
-def handed_over_to(user: Any) -> Any:
-    return ReviewHandover.objects.filter(Q(from_manager=user) | Q(to_manager=user)).values(
-        "review_id"
+def _reach(user: Any) -> tuple[list[int], list[int], list[int]]:
+    """The user's own engineer profile, the users reporting to them directly who are recorded
+    as the manager of a review (the skip-level reviews), and the reviews handed over to or from
+    them: one query of indexed lookups. (Listing every report would make PostgreSQL expect a
+    hundred reviews for each, and read the whole table.)"""
+    own, report, handover = (Value(kind, output_field=IntegerField()) for kind in range(3))
+    engineers = Engineer.objects.order_by()
+    rows = (
+        engineers.filter(user=user)
+        .values_list(own, "pk")
+        .union(
+            engineers.filter(manager=user)
+            .filter(Exists(Review.objects.filter(manager_id=OuterRef("user_id"))))
+            .values_list(report, "user_id"),
+            ReviewHandover.objects.filter(Q(from_manager=user) | Q(to_manager=user))
+            .order_by()
+            .values_list(handover, "review_id"),
+            all=True,
+        )
     )
+    found: tuple[list[int], list[int], list[int]] = ([], [], [])
+    for kind, pk in rows:
+        found[kind].append(pk)
+    return found
 
 
 def can_see_manager_ratings(user: Any, review: Any) -> bool:

@@ -459,36 +459,39 @@ class Read:
 
 
 READS = [
+    # Every read of reviews by someone other than HR first reads the viewer's reach (own
+    # profile, reports who manage, handovers: reviews.permissions) in one query, once per
+    # visibility filter it applies.
     # /api/reviews/ (read cache) miss: roles, count, page of reviews (evidence count as a
     # subquery), their ratings; hit: roles only (the cache key); off: LEVELSET_READ_CACHE=False
-    Read("reviews", "manager", 4, "miss"),
+    Read("reviews", "manager", 5, "miss"),
     Read("reviews", "manager", 1, "hit"),
-    Read("reviews", "manager", 4, "off"),
+    Read("reviews", "manager", 5, "off"),
     Read("reviews", "hr", 4, "miss"),
     Read("reviews", "hr", 1, "hit"),
-    Read("reviews", "engineer", 4, "miss"),
+    Read("reviews", "engineer", 5, "miss"),
     Read("reviews", "engineer", 1, "hit"),
-    Read("reviews", "director", 4, "miss"),  # skip-level reports
+    Read("reviews", "director", 5, "miss"),  # skip-level reports
     # /api/reviews/{id}/: roles; review (cycle, version, scale, people, team), ratings,
     # evidence, levels, dimensions, criteria
-    Read("review", "manager", 7),
-    Read("review", "engineer", 7),
+    Read("review", "manager", 8),
+    Read("review", "engineer", 8),
     # /api/reviews/{id}/score/ (read cache) miss: roles, review (engineer, cycle, version),
     # ratings, evidence (rubric content from the per-process cache); hit: roles only
-    Read("score", "engineer", 4, "miss"),
+    Read("score", "engineer", 5, "miss"),
     Read("score", "engineer", 1, "hit"),
-    Read("score", "engineer", 4, "off"),
-    Read("score", "manager", 4, "miss"),
+    Read("score", "engineer", 5, "off"),
+    Read("score", "manager", 5, "miss"),
     Read("score", "manager", 1, "hit"),
     # /api/cycles/: roles, cycles (rubric version, rubric; a manager's by visible reviews),
     # the teams each covers
     Read("cycles", "hr", 3),
-    Read("cycles", "manager", 3),
+    Read("cycles", "manager", 4),
     # /api/reviews/{id}/evidence/: roles; review, ratings, evidence, levels, dimensions, criteria
-    Read("evidence", "engineer", 7),
+    Read("evidence", "engineer", 8),
     # /api/teams/{id}/metrics/: team, roles, [non-HR: exists a visible review], metrics (cycle)
     Read("team metrics", "hr", 3),
-    Read("team metrics", "manager", 4),
+    Read("team metrics", "manager", 5),
     # /api/calibration/sessions/: roles, sessions (cycle, facilitator), participants, their
     # users, scope teams, scope managers
     Read("sessions", "hr", 6),
@@ -530,15 +533,15 @@ READS = [
     # /reviews/: session, user, roles, own reviews (with evidence counts), how many others,
     # [when there are others: the page's ids, their rows (with evidence counts); the filters'
     # cycles, teams and managers]
-    Read("page reviews", "engineer", 6),
-    Read("page reviews", "manager", 11),
+    Read("page reviews", "engineer", 7),
+    Read("page reviews", "manager", 13),
     Read("page reviews", "hr", 11),
     # /reviews/team/: session, user, roles, cycles, dimensions, reviews, ratings, team metrics
-    Read("page team", "manager", 9),
+    Read("page team", "manager", 11),
     # /calibration/: session, user, roles, how many sessions, their page with counts, the
     # filter's cycles, [HR: cycles for process health]
     Read("page calibration", "facilitator", 7),
-    Read("page calibration", "manager", 7),
+    Read("page calibration", "manager", 8),
     Read("page calibration", "hr", 8),
     # /calibration/{id}/: session, user, roles, the board's nine less roles, waiting reviews,
     # scope teams, scope managers, adjustments, evidence. A row's adjustment form is fetched
@@ -548,7 +551,7 @@ READS = [
     Read("page board", "manager", 19),  # + "may I adjust", asked twice: exists a report of mine
     # /promotions/: session, user, roles, exists a nominee, how many cases, their page (engineer,
     # cycle), the filter's cycles, the form's engineers, cycles and target levels
-    Read("page promotions", "manager", 11),
+    Read("page promotions", "manager", 13),
     # /audit/: session, user, roles, the latest check, the newest event's number (events
     # arrived since: a difference, not a count), a whole check under way, the latest whole
     # check (the latest was one of the newest events), count, page, the pickers' target types

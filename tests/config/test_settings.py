@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list
+from config.env import env_bool, env_float, env_int, env_list
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
@@ -56,6 +56,13 @@ def test_env_helpers_parse_and_refuse(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("X_INT", "forty")
     with pytest.raises(ImproperlyConfigured, match="X_INT must be an integer"):
         env_int("X_INT", 0)
+    monkeypatch.setenv("X_FLOAT", "1.5")
+    assert env_float("X_FLOAT", 4.0) == 1.5
+    assert env_float("X_MISSING", 4.0) == 4.0
+    for bad in ("fast", "0", "-2", "nan", "inf"):
+        monkeypatch.setenv("X_FLOAT", bad)
+        with pytest.raises(ImproperlyConfigured, match="X_FLOAT must be a positive number"):
+            env_float("X_FLOAT", 4.0)
 
 
 def test_production_check_deploy_passes() -> None:
