@@ -2,12 +2,17 @@
 once per viewer until the data they show changes.
 
 A rendered response is stored under the viewer, their roles, the request's path and query,
-and the current *generation* of review data. Every service that writes what those reads show
-— reviews, ratings, evidence, engineers and their managers, teams, cycles, people's names —
-calls `bump()` in its transaction, so the next read renders afresh; old entries are never
-read again and expire. Nothing else moves the generation: no signal, no model base class.
+and the current *generations* of what it shows: the organisation-wide one, and those of its
+scopes — a review (`review:<id>`), a person's view of reviews (`person:<user id>`), HR's view
+of every review (`hr`). A write moves only what it changed: a rating moves its review and the
+views of the people who can read that review, so the rest of the organisation keeps its
+entries; a write that touches what every list shows (cycles, teams, people's names, managers,
+roles) moves the organisation-wide generation. A write that changes nothing moves nothing.
+Every service that writes what those reads show calls `bump(...)` in its transaction; old
+entries are never read again and expire. Nothing else moves a generation: no signal, no model
+base class.
 
-The generation moves twice per write: at once, so the writing request (and a test inside
+A generation moves twice per write: at once, so the writing request (and a test inside
 one transaction) reads its own change, and again after commit, so that a read which rendered
 the old rows between the two is never served.
 
@@ -33,34 +38,53 @@ from rest_framework.response import Response
 
 from core.roles import role_names
 
-GENERATION_KEY = "levelset:reviews:generation"
+PREFIX = "levelset:reviews:generation"
+EVERYTHING = "all"
 ENTRY_TIMEOUT = 600  # seconds; entries of an old generation are never read again
 
 
+def _key(scope: str) -> str:
+    return f"{PREFIX}:{scope}"
+
+
+def generations(*scopes: str) -> list[int]:
+    """The current generation of each scope (one round trip to the cache). A missing counter
+    (evicted, or a new cache) starts from the clock, so that it never repeats an earlier
+    value."""
+    keys = [_key(scope) for scope in scopes]
+    found = cache.get_many(keys)
+    for key in keys:
+        if found.get(key) is None:
+            cache.add(key, time.time_ns(), timeout=None)
+            found[key] = cache.get(key)
+    return [int(found[key]) for key in keys]
+
+
 def generation() -> int:
-    """The current generation. A missing counter (evicted, or a new cache) starts from the
-    clock, so that it never repeats an earlier value."""
-    value = cache.get(GENERATION_KEY)
-    if value is None:
-        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
-        value = cache.get(GENERATION_KEY)
-    return int(value)
+    """The organisation-wide generation."""
+    return generations(EVERYTHING)[0]
 
 
-def _advance() -> None:
-    with contextlib.suppress(ValueError):  # no counter yet: the next read starts one
-        cache.incr(GENERATION_KEY)
+def _advance(keys: list[str]) -> None:
+    for key in keys:
+        with contextlib.suppress(ValueError):  # no counter yet: the next read starts one
+            cache.incr(key)
 
 
-def bump() -> None:
-    """Review data changed: move the generation now and again once the write commits."""
-    _advance()
-    transaction.on_commit(_advance)
+def bump(*scopes: str) -> None:
+    """What the scopes show changed (everything, with none named): move their generations now
+    and again once the write commits."""
+    keys = [_key(scope) for scope in dict.fromkeys(scopes or [EVERYTHING])]
+    _advance(keys)
+    transaction.on_commit(lambda: _advance(keys))
 
 
-def cached_json(request: Request, scope: str, build: Callable[[], Any]) -> HttpResponseBase:
+def cached_json(
+    request: Request, name: str, build: Callable[[], Any], *, shows: list[str]
+) -> HttpResponseBase:
     """`build()`'s data as the response, its JSON rendered once per viewer, URL and
-    generation. Other formats (the browsable API) are rendered afresh each time."""
+    generation of what it `shows` (scopes, besides everything). Other formats (the browsable
+    API) are rendered afresh each time."""
     if not settings.LEVELSET_READ_CACHE or type(request.accepted_renderer) is not JSONRenderer:
         return Response(build())
     user = request.user
@@ -68,7 +92,8 @@ def cached_json(request: Request, scope: str, build: Callable[[], Any]) -> HttpR
     # The full URL: paginated bodies hold absolute links to the next and previous pages.
     url = f"{request.build_absolute_uri()} {request.accepted_media_type}"
     url = hashlib.sha256(url.encode()).hexdigest()[:32]
-    key = f"levelset:reviews:{scope}:{generation()}:{viewer}:{url}"
+    current = ".".join(map(str, generations(EVERYTHING, *shows)))
+    key = f"levelset:reviews:{name}:{current}:{viewer}:{url}"
     content = cache.get(key)
     if content is None:
         content = JSONRenderer().render(build(), request.accepted_media_type)

@@ -16,6 +16,7 @@ from core import limits, readcache, workflow
 from core.actors import acting_user
 from core.api import valid_input
 from core.errors import Forbidden, ValidationFailed
+from core.roles import is_hr
 from people.models import Team
 from people.selectors import get_engineer_for_user
 from reviews import selectors, services
@@ -449,7 +450,9 @@ class ReviewListView(generics.ListAPIView):
 
     # A cached read is the rendered JSON itself, not a Response to render.
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
-        return readcache.cached_json(request, "list", self.page_data)
+        user = request.user
+        mine = "hr" if is_hr(user) else f"person:{user.pk}"
+        return readcache.cached_json(request, "list", self.page_data, shows=[mine])
 
     def page_data(self) -> Any:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -585,7 +588,7 @@ class ScoreView(APIView):
             review = selectors.get_review_for_score(request.user, pk)
             return score_payload(review, viewer=request.user)
 
-        return readcache.cached_json(request, "score", build)
+        return readcache.cached_json(request, "score", build, shows=[f"review:{pk}"])
 
 
 class WhatIfView(APIView):

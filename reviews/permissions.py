@@ -58,6 +58,29 @@ def _reach(user: Any) -> tuple[list[int], list[int], list[int]]:
     return found
 
 
+def read_scopes(review: Review) -> list[str]:
+    """The read-cache scopes (core.readcache) a change to `review` moves: the review itself,
+    HR's view and the view of each person the rule above lets read it — its engineer, its
+    manager, their manager, and the managers it was handed over between. One query."""
+    readers = (
+        Engineer.objects.filter(pk=review.engineer_id)
+        .order_by()
+        .values_list("user_id")
+        .union(
+            Engineer.objects.filter(user_id=review.manager_id or 0)
+            .order_by()
+            .values_list("manager_id"),
+            ReviewHandover.objects.filter(review=review).order_by().values_list("from_manager_id"),
+            ReviewHandover.objects.filter(review=review).order_by().values_list("to_manager_id"),
+            all=True,
+        )
+    )
+    people: set[int] = {pk for (pk,) in readers if pk is not None}
+    if review.manager_id is not None:
+        people.add(review.manager_id)
+    return [f"review:{review.pk}", "hr", *(f"person:{pk}" for pk in sorted(people))]
+
+
 def can_see_manager_ratings(user: Any, review: Any) -> bool:
     """The engineer sees the manager's ratings once the manager has submitted them."""
     return manager_ratings_visible(user, review.engineer.user_id, review.state)

@@ -47,6 +47,7 @@ from reviews.models import (
     ReviewHandover,
     ScoreSnapshot,
 )
+from reviews.permissions import read_scopes
 from reviews.scores import manager_ratings, score
 from reviews.selectors import (
     evidence_counts,
@@ -80,10 +81,10 @@ def _locked_cycle(cycle: ReviewCycle) -> ReviewCycle:
 
 def _save(review: Review, *fields: str) -> None:
     """Save the changed fields with the next version (the review's ETag), and tell the read
-    cache that review data changed."""
+    cache that this review changed for those who can read it."""
     review.version += 1
     review.save(update_fields=[*fields, "version"])
-    readcache.bump()
+    readcache.bump(*read_scopes(review))
 
 
 def _record(actor: User, action: Action, target: Any, **payload: Any) -> AuditEvent:

@@ -97,6 +97,14 @@ WRITES: dict[str, tuple[str, Callable[[dict[str, Any]], Any], Callable[[Org], An
         ),
         {3},
     ),
+    "self ratings, read by the skip-level (service)": (
+        "director",
+        lambda row: {r["self_rating"] for r in row["ratings"]},
+        lambda org: rating_set_self(
+            actor=org.engineer, review=org.review(org.engineer), ratings=ALL_MIDPOINT
+        ),
+        {3},
+    ),
     "evidence (service)": (
         "engineer",
         lambda row: row["evidence_count"],
@@ -133,6 +141,37 @@ def test_a_write_is_seen_by_the_next_read(org: Org, write: str) -> None:
     assert queries_for(viewer, "/api/reviews/") == 1
     do(org)
     assert read(item(viewer, review)) == expected != before
+
+
+def test_a_write_keeps_the_entries_of_those_who_cannot_read_it(org: Org) -> None:
+    """Ada's self-rating moves the reads of Ada, her manager, her skip-level and HR; Ben's list,
+    Ben's score and the stranger's list are still served from the cache."""
+    ben = org.review(org.peer)
+    kept = [
+        (org.peer, "/api/reviews/"),
+        (org.peer, f"/api/reviews/{ben.pk}/score/"),
+        (org.manager, f"/api/reviews/{ben.pk}/score/"),
+        (org.stranger, "/api/reviews/"),
+    ]
+    moved = [(who, "/api/reviews/") for who in (org.engineer, org.manager, org.director, org.hr)]
+    for viewer, url in kept + moved:
+        queries_for(viewer, url)
+    rating_set_self(actor=org.engineer, review=org.review(org.engineer), ratings=ALL_MIDPOINT)
+    assert [queries_for(viewer, url) for viewer, url in kept] == [1] * len(kept)
+    assert all(queries_for(viewer, url) > 1 for viewer, url in moved)
+
+
+def test_a_write_that_changes_nothing_moves_nothing(org: Org) -> None:
+    review = org.review(org.engineer)
+    rating_set_self(actor=org.engineer, review=review, ratings=ALL_MIDPOINT)
+    url = f"/api/reviews/{review.pk}/ratings/self/"
+    scopes = ("all", "hr", f"review:{review.pk}", f"person:{org.engineer.pk}")
+    before = readcache.generations(*scopes)
+    listed(org.manager)  # now cached
+    response = client_for(org.engineer).put(url, {"ratings": ALL_MIDPOINT}, format="json")
+    assert response.status_code == 200, response.content
+    assert readcache.generations(*scopes) == before
+    assert queries_for(org.manager, "/api/reviews/") == 1
 
 
 def test_a_reorg_is_seen_at_once_by_skip_level_visibility(org: Org) -> None:
