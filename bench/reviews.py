@@ -256,8 +256,9 @@ def bench_recompute(hr: Any, version: RubricVersion) -> None:
             created = cycle_recompute_scores(actor=hr, cycle=cycle)
             elapsed = time.perf_counter() - start
         assert created == size, created
-        # Snapshots go out in INSERT batches, the one part that grows with the cycle: at most
-        # 1,000 rows each, 124 on SQLite (its 999-parameter limit over 8 columns).
+        # Snapshots go out in one COPY on PostgreSQL (not seen by the query counter), in INSERT
+        # batches elsewhere: the one part that may grow with the cycle (124 rows a batch on
+        # SQLite, its 999-parameter limit over 8 columns).
         inserts = sum(1 for sql in queries if 'INSERT INTO "reviews_scoresnapshot"' in sql)
         counts[size] = len(queries) - inserts
         verdict = (

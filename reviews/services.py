@@ -23,7 +23,7 @@ from django.utils import timezone
 from audit import services as audit
 from audit.models import AuditEvent
 from audit.registry import Action
-from core import limits, readcache, workflow
+from core import bulk, limits, readcache, workflow
 from core.actors import User
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.roles import Role, is_hr_or_system, people_with_roles
@@ -1195,7 +1195,7 @@ def cycle_recompute_scores(*, actor: User, cycle: ReviewCycle) -> int:
     already holds the same score gets no new one, so running it twice stores nothing twice.
 
     Queries do not grow with the number of reviews: ratings come in one query, snapshots go
-    out in batched inserts.
+    out in one COPY on PostgreSQL (batched inserts elsewhere: core.bulk).
     """
     workflow.require(cycle, "recompute", actor)
     version = (
@@ -1236,7 +1236,7 @@ def cycle_recompute_scores(*, actor: User, cycle: ReviewCycle) -> int:
             )
         )
     with transaction.atomic():
-        ScoreSnapshot.objects.bulk_create(snapshots, batch_size=1000)
+        bulk.insert_all(snapshots)
         _record(actor, events.CYCLE_SCORES_RECOMPUTED, cycle, snapshots=len(snapshots))
     return len(snapshots)
 
