@@ -10,7 +10,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -20,6 +19,7 @@ from core.actors import acting_user
 from core.errors import DomainError
 from core.filters import PersonSearchFilter
 from core.forms import add_service_errors, posted, scale_choices, sort_links
+from core.paging import LookaheadPaginator
 from core.widgets import QuickSelect
 from people.models import Engineer
 from people.selectors import engineers_for_user
@@ -217,7 +217,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
     found = CaseFilter(
         request.GET or None, queryset=selectors.case_rows_for_user(request.user), user=request.user
     )
-    page = Paginator(found.qs, PER_PAGE).get_page(request.GET.get("page"))
+    number = request.GET.get("page")
+    page = LookaheadPaginator(found.qs, PER_PAGE, number).get_page(number)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
