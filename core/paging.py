@@ -11,14 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 AHEAD_PAGES = 10
 
 
 class LookaheadPaginator(Paginator):
-    def __init__(self, object_list: Any, per_page: int, number: Any = None) -> None:
+    def __init__(self, object_list: QuerySet[Any, Any], per_page: int, number: Any = None) -> None:
         super().__init__(object_list, per_page)
+        self.rows = object_list
         try:
             asked = max(int(number), 1)
         except (TypeError, ValueError):
@@ -29,7 +31,7 @@ class LookaheadPaginator(Paginator):
     def count(self) -> int:
         """The rows counted: all of them, or one more than `counted_to` when there are more."""
         # Unordered: which rows come first does not change how many there are.
-        return int(self.object_list.order_by()[: self.counted_to + 1].count())
+        return self.rows.order_by()[: self.counted_to + 1].count()
 
     @property
     def more(self) -> bool:
