@@ -89,7 +89,8 @@ def _tell_session(
     people = _seated(session) if people is None else people
     notify.tell(
         kind=kind,
-        recipients=[pk for pk in dict.fromkeys(people) if pk != actor.pk],
+        recipients=people,
+        not_to=actor,
         key=f"session:{session.pk}:{key or what}",
         title=f"Calibration session '{session}' {what}",
         body=body,
@@ -644,7 +645,8 @@ def appeal_create(*, actor: User, review: Review, dimension_key: str, reason: st
         hr = people_with_roles(Role.HR).order_by().values_list("pk", flat=True)
         notify.tell(
             kind=notices.APPEAL_OPENED,
-            recipients=[pk for pk in hr if pk != actor.pk],
+            recipients=hr,
+            not_to=actor,
             key=f"appeal:{appeal.pk}:opened",
             title=f"{engineer} appealed their {dimension} rating",
             body=(

@@ -77,8 +77,11 @@ def tell(
     body: str,
     url: str,
     action: str,
+    not_to: Any = None,
 ) -> int:
-    """Notify each recipient (a user or a user id) of one event, in the app and by e-mail.
+    """Notify each recipient (a user or a user id; None, say a review with no manager yet,
+    is nobody) of one event, in the app and by e-mail, except `not_to` (the person who acted:
+    nobody is told of what they did themselves).
 
     `key` names the event (`f"review:{review.pk}:returned:{review.returned_count}"`): a person
     is told about it once, however often this is called. Inactive people, and people who
@@ -98,7 +101,9 @@ def tell(
     now = timezone.now()
     created: list[int] = []
     with transaction.atomic():
-        for chunk in batched(_user_ids(recipients), RECIPIENT_CHUNK):
+        skip = _user_ids([not_to]) if not_to is not None else []
+        wanted = [pk for pk in _user_ids(r for r in recipients if r is not None) if pk not in skip]
+        for chunk in batched(wanted, RECIPIENT_CHUNK):
             people = get_user_model().objects.filter(pk__in=chunk, is_active=True)
             # Told already (the same event, an earlier call): nothing new.
             people = people.exclude(

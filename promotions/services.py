@@ -59,7 +59,8 @@ def _tell_case(
     submitted, decided and shared once each, so what happened names the event."""
     notify.tell(
         kind=kind,
-        recipients=[pk for pk in dict.fromkeys(recipients) if pk != actor.pk],
+        recipients=recipients,
+        not_to=actor,
         key=f"case:{case.pk}:{what}",
         title=title,
         body=body,

@@ -112,11 +112,6 @@ def _day(date: datetime.date) -> str:
     return f"{date.day} {date:%B %Y}"
 
 
-def _others(user_ids: Iterable[int | None], actor: User) -> list[int]:
-    """The people to tell, once each and in order, without the one who acted: they know."""
-    return [pk for pk in dict.fromkeys(user_ids) if pk is not None and pk != actor.pk]
-
-
 # ---- whose turn it is ----------------------------------------------------------------------
 
 
@@ -236,7 +231,8 @@ def _tell_phase(actor: User, cycle: ReviewCycle, event: AuditEvent, reason: str 
     for audience, people in _phase_audiences(cycle):
         notify.tell(
             kind=kind,
-            recipients=_others(people, actor),
+            recipients=people,
+            not_to=actor,
             key=f"cycle:{cycle.pk}:phase:{cycle.phase}:{what}:{event.pk}",
             title=f"{phase} {what}: {audience.work}",
             body=f"{happened}\n\n{audience.todo} {when}.",
@@ -901,7 +897,8 @@ def review_submit_self(*, actor: User, review: Review) -> Review:
         # The version is in the key: a self-review submitted again after a return is news.
         notify.tell(
             kind=notices.REVIEW_WAITING,
-            recipients=_others([review.manager_id], actor),
+            recipients=[review.manager_id],
+            not_to=actor,
             key=f"review:{review.pk}:self_submitted:{review.version}",
             title=f"{engineer}'s self-review is waiting for you",
             body=(
@@ -932,7 +929,8 @@ def review_return(*, actor: User, review: Review, reason: str) -> Review:
         # The version is in the key: a second return of the same review is news again.
         notify.tell(
             kind=notices.SELF_REVIEW_RETURNED,
-            recipients=_others([review.engineer.user_id], actor),
+            recipients=[review.engineer.user_id],
+            not_to=actor,
             key=f"review:{review.pk}:returned:{review.version}",
             title="Your self-review was returned",
             body=(
@@ -984,7 +982,8 @@ def _tell_finalised(
     key makes it one notice per review, whether finalised alone or with the whole cycle."""
     notify.tell(
         kind=notices.REVIEW_FINALISED,
-        recipients=_others(engineers, actor),
+        recipients=engineers,
+        not_to=actor,
         key=f"cycle:{cycle.pk}:review_finalised",
         title=f"Your review for {cycle} was finalised",
         body=(

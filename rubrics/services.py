@@ -273,7 +273,8 @@ def version_publish(*, actor: User, version: RubricVersion, rationale: str) -> R
             # A version sent back and submitted again is news again: the event is in the key.
             notify.tell(
                 kind=notices.VERSION_AWAITING_APPROVAL,
-                recipients=[pk for pk in hr if pk != actor.pk],
+                recipients=hr,
+                not_to=actor,
                 key=f"rubric_version:{version.pk}:submitted:{event.pk}",
                 title=f"{version} waits for your approval",
                 body=(
@@ -316,7 +317,8 @@ def version_send_back(*, actor: User, version: RubricVersion, reason: str) -> Ru
         author = version.submitted_by_id or version.created_by_id
         notify.tell(
             kind=notices.VERSION_SENT_BACK,
-            recipients=[author] if author and author != actor.pk else [],
+            recipients=[author],
+            not_to=actor,
             key=f"rubric_version:{version.pk}:sent_back:{event.pk}",
             title=f"{version} was sent back to draft",
             body=(

@@ -52,6 +52,12 @@ def test_users_and_ids_alike_each_person_once(engineer: Any, manager: Any) -> No
     assert row.read_at is None and row.emailed_at is None  # eager on commit; none here
 
 
+def test_the_person_who_acted_and_nobody_are_not_told(engineer: Any, manager: Any) -> None:
+    assert tell_news([engineer, None, manager.pk], not_to=manager) == 1
+    assert tell_news([manager], key="news:2", not_to=manager.pk) == 0
+    assert list(Notification.objects.values_list("recipient_id", flat=True)) == [engineer.pk]
+
+
 def test_inactive_people_are_not_told(engineer: Any) -> None:
     gone = UserFactory(username="gone", is_active=False)
     assert tell_news([engineer, gone]) == 1
