@@ -109,6 +109,30 @@ def session_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+BOARD_PER_PAGE = 50
+
+
+def _board_page(request: HttpRequest, rows: list[dict[str, Any]], form: Any) -> Any:
+    """The page of the board to show: the one holding the review named by `?review=` (where an
+    adjustment or pre-read sends the person back to) or by a form being shown again, else
+    `?page=`. The analytics above the table always cover the whole board."""
+    paginator = Paginator(rows, BOARD_PER_PAGE)
+    focus = getattr(form, "review_id", None) if form is not None else None
+    if form is not None and focus is None and form.is_bound:
+        focus = form.data.get(form.add_prefix("review"))
+    focus = str(focus or request.GET.get("review") or "")
+    for index, row in enumerate(rows):
+        if str(row["review"]) == focus:
+            return paginator.get_page(index // BOARD_PER_PAGE + 1)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def _on_board(session: CalibrationSession, review: Review) -> str:
+    """The board's address, on the page that shows `review`'s row."""
+    url = reverse("calibration:detail", args=[session.pk])
+    return f"{url}?review={review.pk}#review-{review.pk}"
+
+
 def _session_page(
     request: HttpRequest,
     session: CalibrationSession,
@@ -134,7 +158,8 @@ def _session_page(
     _add_guidance_bands(distribution)
     skew = analytics.manager_skew(rows)
     flags = {o["review"]: o["reasons"] for o in analytics.outliers(rows, midpoint=scale.midpoint)}
-    for row in rows:
+    page = _board_page(request, rows, adjust_form or preread_form)
+    for row in page:
         row["cells"] = _cells(row, dimensions)
         row["flags"] = flags.get(row["review"], [])
         # Only a submitted form is rendered with the board; the others are fetched when
@@ -148,10 +173,16 @@ def _session_page(
             messages.error(request, str(error))
     can_preread = "add_preread" in actions
     if can_preread and preread_form is None:
-        preread_form = PreReadForm(reviews=[(r["review"], r["engineer"]) for r in rows])
+        preread_form = PreReadForm(reviews=[(r["review"], r["engineer"]) for r in page])
+    query = request.GET.copy()
+    for name in ("page", "review"):
+        query.pop(name, None)
     context = {
         "session": session,
-        "rows": rows,
+        "rows": page,
+        "page": page,
+        "query": query.urlencode(),
+        "board_size": len(rows),
         "dimensions": dimensions,
         "scale": scale,
         "is_facilitator": facilitator,
@@ -376,9 +407,7 @@ def adjustment_make(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 f"{review.engineer}: {name} {_or_dash(adjustment.before)} → {adjustment.after}.",
             )
-            return redirect(
-                f"{reverse('calibration:detail', args=[session.pk])}#review-{review.pk}"
-            )
+            return redirect(_on_board(session, review))
     session = selectors.get_session_for_user(request.user, pk)
     return _session_page(request, session, status=status, adjust_form=form)
 
@@ -404,9 +433,7 @@ def preread_add(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Pre-read added on {review.engineer}.")
-            return redirect(
-                f"{reverse('calibration:detail', args=[session.pk])}#review-{review.pk}"
-            )
+            return redirect(_on_board(session, review))
     return _session_page(request, session, status=status, preread_form=form)
 
 

@@ -85,7 +85,9 @@ def test_facilitator_runs_a_session_and_hr_follows_the_trail(
     form.get_by_label("Rationale").fill("Led the ledger rewrite across two teams this half.")
     form.get_by_label(evidence.title, exact=False).check()
     form.get_by_role("button", name="Record the change").click()
-    page.wait_for_url(f"{live_server.url}/calibration/{session.pk}/#review-{ada.pk}")
+    page.wait_for_url(
+        f"{live_server.url}/calibration/{session.pk}/?review={ada.pk}#review-{ada.pk}"
+    )
     assert "Ada Okafor: Delivery 4 → 5." in page.locator(".messages").inner_text()
     row = page.locator(f"#review-{ada.pk}")
     assert row.locator("td.composite").inner_text() == "3.50"

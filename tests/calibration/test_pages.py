@@ -187,7 +187,9 @@ def test_adjustment_with_evidence_changes_the_board(cal: Calibration) -> None:
     assert evidence.title in adjust_form_html(before, review)
     response = post_adjustment(client, cal, review, evidence=[evidence.pk], version="1")
     assert response.status_code == 302
-    assert response["Location"].endswith(f"/calibration/{cal.session.pk}/#review-{review.pk}")
+    assert response["Location"].endswith(
+        f"/calibration/{cal.session.pk}/?review={review.pk}#review-{review.pk}"
+    )
     adjustment = Adjustment.objects.get()
     assert (adjustment.before, adjustment.after, adjustment.actor) == (4, 5, cal.org.manager)
     assert list(adjustment.evidence.all()) == [evidence]
@@ -454,3 +456,31 @@ def test_a_rows_form_is_fetched_when_opened_and_works_without_javascript(cal: Ca
     assert signed_in(cal.org.hr).get(url).status_code == 404
     assert facilitator.get(page_of(cal, "adjust/999999/")).status_code == 404
     assert signed_in(cal.outsider_manager).get(url).status_code == 404
+
+
+def test_a_long_board_is_shown_a_page_at_a_time(
+    two_boards: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows in pages (the charts cover the whole board); a named review opens its page, as an
+    adjustment or a pre-read sends the person back to it."""
+    monkeypatch.setattr("calibration.views.BOARD_PER_PAGE", 4)
+    _, large, facilitator = two_boards
+    client = signed_in(facilitator)
+    url = f"/calibration/{large.pk}/"
+    order = re.findall(r'<tr id="review-(\d+)" class="board-row', _all_rows(client, url))
+    assert len(order) == 11
+
+    first = client.get(url).content.decode()
+    assert re.findall(r'<tr id="review-(\d+)" class="board-row', first) == order[:4]
+    assert "Rows 1–4 of 11" in first and "Page 1 of 3" in first
+    assert first.count('<option value="') == 1 + 4  # the pre-read form: "Choose…", this page
+    assert '<td>3</td><td class="num">11</td>' in first  # the distribution: the whole board
+
+    third = client.get(f"{url}?page=3").content.decode()
+    assert re.findall(r'<tr id="review-(\d+)" class="board-row', third) == order[8:]
+    named = client.get(f"{url}?review={order[9]}").content.decode()
+    assert re.findall(r'<tr id="review-(\d+)" class="board-row', named) == order[8:]
+
+
+def _all_rows(client: Any, url: str) -> str:
+    return "".join(client.get(f"{url}?page={n}").content.decode() for n in (1, 2, 3))
