@@ -371,6 +371,9 @@ class ChainStatus:
     arrived: int
     # A whole check queued or under way.
     job: ChainCheck | None
+    # The newest event's number: how many events the log holds (numbers run from 1, one
+    # after another: a gap is tampering, which the checks report).
+    newest_seq: int = 0
 
 
 NOT_VERIFIED = "Not verified yet; the first check runs within a minute."
@@ -385,7 +388,9 @@ def chain_status() -> ChainStatus:
     newest_seq = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
     job = whole_check_running()
     if last is None:
-        return ChainStatus(False, None, 0, NOT_VERIFIED, None, None, None, newest_seq, job)
+        return ChainStatus(
+            False, None, 0, NOT_VERIFIED, None, None, None, newest_seq, job, newest_seq
+        )
     whole: ChainCheck | None = last
     if last.kind != ChainCheck.Kind.WHOLE:
         whole = (
@@ -403,4 +408,5 @@ def chain_status() -> ChainStatus:
         new_events_checked_at=last.checked_at,
         arrived=max(0, newest_seq - last.head_seq) if last.ok else 0,
         job=job,
+        newest_seq=newest_seq,
     )

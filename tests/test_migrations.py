@@ -33,7 +33,7 @@ BEFORE = [
     ("calibration", "0002_promotion_cases_and_packets"),
 ]
 AFTER = [
-    ("audit", "0005_chain_checks_in_slices"),
+    ("audit", "0006_indexes_for_every_filter"),
     ("rubrics", "0001_initial"),
     ("people", "0001_initial"),
     ("reviews", "0008_review_returns_and_calibration_boards"),
