@@ -8,7 +8,7 @@ from typing import Any
 
 import pygal
 
-from core.charts import chart_config
+from core.charts import chart_config, drawn_once
 
 # The board page shows the distribution and skew charts side by side: draw them at the
 # width they are shown, so their labels stay legible.
@@ -26,6 +26,7 @@ def _count_axis(top: float) -> dict[str, Any]:
     return {"range": (0, ceiling)}
 
 
+@drawn_once
 def distribution_chart(distribution: Mapping[str, Any]) -> str:
     """How many composites round to each rating, and, when the session has guidance, how
     many the guidance expects. A bar more than 10 points off its guidance share is
@@ -60,6 +61,7 @@ def distribution_chart(distribution: Mapping[str, Any]) -> str:
     return str(chart.render(is_unicode=True))
 
 
+@drawn_once
 def skew_chart(skew: Sequence[Mapping[str, Any]]) -> str:
     """Each manager's mean composite minus the session mean, labelled with z and n."""
     rows = list(reversed(skew))  # pygal draws the first label at the bottom
