@@ -21,24 +21,15 @@ from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import transaction
 
 from audit.services import new_events_check, whole_check_continue, whole_check_request
+from core.tasks import durable
 
 SLICE_SECONDS = settings.LEVELSET_TASK_SOFT_TIME_LIMIT / 2
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    retry_backoff_max=settings.LEVELSET_TASK_RETRY_MAX_WAIT,
-    max_retries=5,
-    time_limit=settings.LEVELSET_TASK_TIME_LIMIT,
-    soft_time_limit=settings.LEVELSET_TASK_SOFT_TIME_LIMIT,
-)
+@shared_task(bind=True, **durable())
 def verify_audit_chain(self: Task, check_id: int | None = None) -> dict[str, Any]:
     """Verify the whole chain (a new check, or go on with `check_id`) for one slice, then queue
     the next slice; the last one holds the chain against the checkpoint outside the database

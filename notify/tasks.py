@@ -16,24 +16,15 @@ from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
+from core.tasks import durable
 from notify import emails
 
 SLICE_SECONDS = settings.LEVELSET_TASK_SOFT_TIME_LIMIT / 2
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    # A mail server or database that is down for a moment: try the batch again later;
-    # what was already sent is not sent again.
-    autoretry_for=(OperationalError, smtplib.SMTPException, OSError),
-    retry_backoff=True,
-    retry_backoff_max=settings.LEVELSET_TASK_RETRY_MAX_WAIT,
-    max_retries=5,
-    time_limit=settings.LEVELSET_TASK_TIME_LIMIT,
-    soft_time_limit=settings.LEVELSET_TASK_SOFT_TIME_LIMIT,
-)
+# A mail server or database that is down for a moment: try the batch again later; what was
+# already sent is not sent again.
+@shared_task(bind=True, **durable(retry_on=(OperationalError, smtplib.SMTPException, OSError)))
 def send_emails(self: Task, notification_ids: list[int]) -> int:
     """E-mail these notifications (those not e-mailed yet); returns how many this run sent."""
     outcome = emails.send(notification_ids, deadline=time.monotonic() + SLICE_SECONDS)
