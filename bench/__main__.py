@@ -1,6 +1,7 @@
 """Benchmarks: `make bench` prints each figure. Runs against a throw-away SQLite database
 (or DATABASE_URL if set) seeded with the demo organisation. The review benchmarks, with
-their targets, are in bench/reviews.py."""
+their targets, are in bench/reviews.py; the served application's (every persona's pages and
+API over HTTP from gunicorn, memory and load, in a database of their own) in bench/served.py."""
 
 from __future__ import annotations
 
@@ -97,7 +98,7 @@ def run() -> None:
         assert response.status_code == 200, response.status_code
         report(name, timed(call, 200), f"   {len(queries)} queries")
 
-    from bench import audit, calibration, packets, people, reviews
+    from bench import audit, calibration, packets, people, reviews, served
 
     # `python -m bench reviews packets` runs only the named groups; no argument runs them all.
     groups = {
@@ -106,6 +107,7 @@ def run() -> None:
         "packets": packets.main,
         "people": people.main,
         "audit": audit.main,
+        "served": served.main,
     }
     for name in sys.argv[1:] or groups:
         groups[name]()
