@@ -8,7 +8,8 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from audit.models import AuditEvent
@@ -32,10 +33,8 @@ from rubrics.scoring import compute
 
 
 def sessions_for_user(user: Any) -> QuerySet[CalibrationSession]:
-    return (
-        CalibrationSession.objects.filter(visible_sessions_filter(user))
-        .select_related("cycle", "facilitator")
-        .distinct()
+    return CalibrationSession.objects.filter(visible_sessions_filter(user)).select_related(
+        "cycle", "facilitator"
     )
 
 
@@ -265,10 +264,14 @@ def adjustments_for(session: CalibrationSession, *, viewer: Any) -> QuerySet[Adj
 
 
 def with_counts(sessions: QuerySet[CalibrationSession]) -> QuerySet[CalibrationSession]:
-    return sessions.annotate(
-        board_size=Count("board", distinct=True),
-        changes=Count("adjustments", distinct=True),
-    )
+    """Each session's board size and number of changes, counted per session (two joins would
+    multiply every board entry by every adjustment, and sort them all)."""
+
+    def count(model: Any) -> Any:
+        rows = model.objects.filter(session=OuterRef("pk")).order_by().values("session")
+        return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
+
+    return sessions.annotate(board_size=count(SessionReview), changes=count(Adjustment))
 
 
 def _person_name(event: AuditEvent) -> str:
