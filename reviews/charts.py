@@ -6,9 +6,10 @@ from typing import Any
 
 import pygal
 
-from core.charts import chart_config
+from core.charts import chart_config, drawn_once
 
 
+@drawn_once
 def contributions_chart(breakdown: dict[str, Any]) -> str:
     """Each rated dimension's contribution (weight share × rating) to the composite."""
     terms = [t for t in breakdown["terms"] if t["rating"] is not None]
@@ -30,6 +31,7 @@ def contributions_chart(breakdown: dict[str, Any]) -> str:
     return str(chart.render(is_unicode=True))
 
 
+@drawn_once
 def self_vs_manager_chart(rows: list[dict[str, Any]], scale_max: int) -> str:
     """Self rating beside manager rating per dimension."""
     chart = pygal.Bar(
