@@ -422,7 +422,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # An unacknowledged task (its worker died) is handed to another worker after this many seconds,
 # so a crashed export is taken over within a minute. Every task's time limit stays below it, so
-# a task still running is never handed out twice; a batch export renders in slices that fit
+# a task still running is never handed out twice; a batch export renders one packet per task
 # (promotions.tasks), and retries wait less than it (a countdown past it would be redelivered).
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 45)
 CELERY_BROKER_TRANSPORT_OPTIONS = {

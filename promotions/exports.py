@@ -3,6 +3,11 @@
 A packet is rendered by a Celery worker and stored once per distinct content (keyed by the
 SHA-256 of its HTML), so a redelivered render stores nothing twice; files are written to a
 temporary name and renamed, so a crash never leaves half a PDF behind.
+
+A batch export lists its cases as items when it starts; each case's packet is rendered by its
+own task, on whichever worker is free, and marked rendered once. The mark and the job's count
+move together in one transaction, so a redelivered task counts nothing twice, and the task
+whose mark completes the count (or its redelivery) has the archive written.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
+from django.utils import timezone
 
 from notify import services as notify
 from promotions import notices
-from promotions.models import ExportJob, PromotionCase, PromotionPacket
+from promotions.models import ExportItem, ExportJob, PromotionCase, PromotionPacket
 from promotions.packets import render_packet_html, render_packet_pdf
 
 
@@ -87,28 +94,23 @@ def _locked_job(job_id: str) -> ExportJob:
     return ExportJob.objects.select_for_update().get(pk=job_id)
 
 
-def job_start(job_id: str, *, total: int | None = None, message: str) -> ExportJob:
+def job_start(job_id: str, *, message: str) -> ExportJob:
     """A worker starts (or, redelivered, restarts) rendering."""
     with transaction.atomic():
         job = _locked_job(job_id)
         job.start()
         job.message = message
-        fields = ["status", "message", "updated_at"]
-        if total is not None:
-            job.total, job.done = total, 0
-            fields += ["total", "done"]
-        job.save(update_fields=fields)
+        job.save(update_fields=["status", "message", "updated_at"])
     return job
 
 
-def job_progress(job_id: str, *, done: int, message: str) -> None:
-    # Progress only: no state changes, so a plain update keeps it to one short statement.
-    ExportJob.objects.filter(pk=job_id).update(done=done, message=message)
-
-
 def job_finish(job_id: str, *, message: str, **result: Any) -> ExportJob:
+    """The job is done, with its packet or archive; whoever asked is told. A job finishes once:
+    a redelivered task that finishes it again changes nothing and tells nobody."""
     with transaction.atomic():
         job = _locked_job(job_id)
+        if not job.is_running:
+            return job
         job.finish()
         job.message = message
         for field, value in result.items():
@@ -116,6 +118,62 @@ def job_finish(job_id: str, *, message: str, **result: Any) -> ExportJob:
         job.save(update_fields=["status", "message", "updated_at", *result])
         _tell_ready(job)
     return job
+
+
+def batch_start(job_id: str, *, case_ids: list[int]) -> list[int]:
+    """A worker starts a batch export: the cases become its items, the count starts at 0.
+    Returns the cases whose packets are still to render: all of them the first time; on a
+    redelivery, those not yet rendered (the items and the count stay as they are)."""
+    with transaction.atomic():
+        job = _locked_job(job_id)
+        if not job.is_running:
+            return []
+        if not job.items.exists():
+            ExportItem.objects.bulk_create(ExportItem(job=job, case_id=pk) for pk in case_ids)
+            job.total, job.done = len(case_ids), 0
+            job.message = f"Rendering {len(case_ids)} packets…"
+        job.start()
+        job.save(update_fields=["status", "message", "total", "done", "updated_at"])
+        return list(job.items.pending().order_by("pk").values_list("case_id", flat=True))
+
+
+def batch_item(job_id: str, case_id: int) -> ExportItem:
+    return ExportItem.objects.select_related("case__engineer__user").get(
+        job__pk=job_id, case_id=case_id
+    )
+
+
+def batch_packet_rendered(job_id: str, *, case_id: int, packet: PromotionPacket) -> bool:
+    """Mark a case of a batch rendered and count it, once however often it is marked.
+    True when every packet of a running batch is rendered: time to write the archive."""
+    with transaction.atomic():
+        marked = (
+            ExportItem.objects.pending()
+            .filter(job__pk=job_id, case_id=case_id)
+            .update(packet=packet, rendered_at=timezone.now())
+        )
+        if marked:
+            # F(): workers count at once; the row lock this update takes orders them, so the
+            # count read back below is this mark's own.
+            ExportJob.objects.filter(pk=job_id).update(
+                done=F("done") + 1, updated_at=timezone.now()
+            )
+        job = ExportJob.objects.only("status", "done", "total").get(pk=job_id)
+        if marked and job.all_rendered and job.is_running:
+            ExportJob.objects.filter(pk=job_id).update(
+                message=f"Writing the ZIP of {job.total} packets…"
+            )
+        return job.is_running and job.all_rendered
+
+
+def batch_archive(job: ExportJob) -> tuple[Path, int]:
+    """Write the batch's archive from its stored packets (a packet deleted meanwhile is
+    rendered again). The archive is named after the job, so writing it twice leaves one."""
+    packets = [
+        (item.case, item.packet or packet_store(case=item.case))
+        for item in job.items.in_archive_order()
+    ]
+    return write_archive(packets, archive_path(job)), len(packets)
 
 
 def _tell_ready(job: ExportJob) -> None:

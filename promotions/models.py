@@ -270,6 +270,11 @@ class ExportJob(models.Model):
     def is_running(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RENDERING)
 
+    @property
+    def all_rendered(self) -> bool:
+        """Every packet of the export is rendered: what is left is to write the archive."""
+        return self.done >= self.total
+
     # Workers move an export on; a redelivered task starts (renders) again.
     @transition(
         field=status,
@@ -294,3 +299,39 @@ class ExportJob(models.Model):
     )
     def fail(self) -> None:
         pass
+
+
+class ExportItemQuerySet(models.QuerySet["ExportItem"]):
+    def pending(self) -> ExportItemQuerySet:
+        return self.filter(rendered_at__isnull=True)
+
+    def in_archive_order(self) -> ExportItemQuerySet:
+        """The batch's order (engineers by last name), with what an archive entry is named by."""
+        return self.select_related("case__engineer__user", "packet").order_by(
+            "case__engineer__user__last_name", "case_id"
+        )
+
+
+class ExportItem(models.Model):
+    """One case of a batch export. A worker renders its packet and marks it rendered once, so
+    the job's count of rendered packets moves by one per case however often a task runs."""
+
+    job = models.ForeignKey(ExportJob, on_delete=models.CASCADE, related_name="items")
+    case = models.ForeignKey(PromotionCase, on_delete=models.CASCADE, related_name="+")
+    # A stored packet may be deleted (to render afresh): an archive already written keeps its
+    # copy, and an export still running renders the case again.
+    packet = models.ForeignKey(
+        PromotionPacket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ExportItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["job", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "case"], name="export_item_once_per_case"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}:{self.case_id}"
