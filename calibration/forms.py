@@ -13,6 +13,7 @@ from calibration.models import Adjustment, Appeal
 from core import limits
 from core.forms import scale_choices
 from core.roles import Role, people_with_roles
+from core.widgets import HOW_TO_CHOOSE_SEVERAL, QuickCheckboxes, QuickSelect, QuickSelectMultiple
 from people.models import Team
 from reviews.models import Evidence, ReviewCycle
 from rubrics.models import Dimension, Level, RatingScale
@@ -97,39 +98,49 @@ class PeopleChoiceField(forms.ModelMultipleChoiceField):
 
 class SessionForm(forms.Form):
     """Schedule a session: the cycle, who runs it and takes part, and its scope (by team, level
-    or manager; nothing ticked covers the whole cycle). Seat rules stay in the service."""
+    or manager; nothing chosen covers the whole cycle). Seat rules stay in the service."""
 
-    cycle = forms.ModelChoiceField(queryset=ReviewCycle.objects.none(), empty_label=None)
+    # The people and team lists hold the whole organisation (thousands of names at ten
+    # thousand engineers): each is a select box several rows high, rendered in Python.
+    cycle = forms.ModelChoiceField(
+        queryset=ReviewCycle.objects.none(), empty_label=None, widget=QuickSelect
+    )
     name = forms.CharField(max_length=120, help_text="For example: 2026 H2 — Payments.")
     facilitator = PersonChoiceField(
-        queryset=people_with_roles(Role.FACILITATOR, Role.HR), empty_label="Choose…"
+        queryset=people_with_roles(Role.FACILITATOR, Role.HR),
+        empty_label="Choose…",
+        widget=QuickSelect,
     )
     managers = PeopleChoiceField(
         queryset=people_with_roles(Role.MANAGER),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=QuickSelectMultiple,
         label="Managers taking part",
+        help_text=HOW_TO_CHOOSE_SEVERAL,
     )
     observers = PeopleChoiceField(
         queryset=people_with_roles(Role.HR, Role.MANAGER),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=QuickSelectMultiple,
         label="Observers (read along)",
+        help_text=HOW_TO_CHOOSE_SEVERAL,
     )
     teams = forms.ModelMultipleChoiceField(
         queryset=Team.objects.order_by("name"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=QuickSelectMultiple,
         label="Scope: teams",
+        help_text=HOW_TO_CHOOSE_SEVERAL,
     )
     levels = forms.MultipleChoiceField(
-        required=False, widget=forms.CheckboxSelectMultiple, label="Scope: levels"
+        required=False, widget=QuickCheckboxes, label="Scope: levels"
     )
     scope_managers = PeopleChoiceField(
         queryset=people_with_roles(Role.MANAGER),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=QuickSelectMultiple,
         label="Scope: reports of these managers",
+        help_text=HOW_TO_CHOOSE_SEVERAL,
     )
 
     def __init__(self, *args: Any, cycles: Any, **kwargs: Any) -> None:

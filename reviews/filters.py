@@ -14,8 +14,8 @@ from core.filters import PersonSearchFilter
 from core.roles import Role, is_hr, people_with_roles
 from core.widgets import QuickSelect
 from people.models import Team
-from reviews.models import Review
-from reviews.selectors import cycles_for_user
+from reviews.models import Review, ReviewCycle
+from reviews.permissions import visible_reviews_filter
 
 SORTS = (
     ("engineer__user__last_name", "name"),
@@ -43,37 +43,87 @@ class ReviewFilter(django_filters.FilterSet):
 PICKERS_SECONDS = 300
 
 
-def picker_choices(user: Any) -> dict[str, list[tuple[str, str]]]:
-    """The cycles (those the user may see), teams and managers the pickers offer, as (id,
-    name) pairs. Read once per generation of review data (core.readcache: every write to
-    cycles, teams, people or roles moves it) and kept in the cache meanwhile."""
-    who = "hr" if is_hr(user) else f"user-{getattr(user, 'pk', 0)}"
-    key = f"review-pickers:{readcache.generation()}:{who}"
+def _person(first: str, last: str, username: str) -> str:
+    return f"{first} {last}".strip() or username
 
-    def build() -> dict[str, list[tuple[str, str]]]:
-        managers = people_with_roles(Role.MANAGER).values_list(
-            "pk", "first_name", "last_name", "username"
+
+def _everything() -> dict[str, list[tuple[str, str]]]:
+    """HR's pickers: every cycle, team and manager there is."""
+    managers = people_with_roles(Role.MANAGER).values_list(
+        "pk", "first_name", "last_name", "username"
+    )
+    return {
+        "cycle": [(str(pk), name) for pk, name in ReviewCycle.objects.values_list("pk", "name")],
+        "team": [
+            (str(pk), name) for pk, name in Team.objects.order_by("name").values_list("pk", "name")
+        ],
+        "manager": [(str(pk), _person(*names)) for pk, *names in managers],
+    }
+
+
+def _in_reach(user: Any) -> dict[str, list[tuple[str, str]]]:
+    """The cycles, teams and managers of the reviews `user` may see, from one query over
+    those reviews (each part of the visibility rule is answered from an index), so that a
+    manager's pickers cost what their few reviews cost, whatever the organisation's size."""
+    rows = (
+        Review.objects.filter(visible_reviews_filter(user))
+        .order_by()
+        .values_list(
+            "cycle_id",
+            "cycle__name",
+            "cycle__self_review_ends",
+            "team_id",
+            "team__name",
+            "manager_id",
+            "manager__first_name",
+            "manager__last_name",
+            "manager__username",
         )
-        return {
-            "cycle": [
-                (str(pk), name) for pk, name in cycles_for_user(user).values_list("pk", "name")
-            ],
-            "team": [
-                (str(pk), name)
-                for pk, name in Team.objects.order_by("name").values_list("pk", "name")
-            ],
-            "manager": [
-                (str(pk), f"{first} {last}".strip() or username)
-                for pk, first, last, username in managers
-            ],
-        }
+        .distinct()
+    )
+    cycles: dict[int, tuple[Any, ...]] = {}
+    teams: dict[int, str] = {}
+    managers: dict[int, tuple[str, str, str]] = {}
+    for cycle, cycle_name, ends, team, team_name, manager, first, last, username in rows:
+        cycles[cycle] = (ends, cycle_name)
+        teams[team] = team_name
+        if manager is not None:
+            managers[manager] = (last, first, username)
+    # The orders of HR's pickers: cycles latest first, teams and people by name.
+    by_cycle = sorted(cycles.items(), key=lambda item: item[1][1])
+    by_cycle.sort(key=lambda item: item[1][0], reverse=True)
+    return {
+        "cycle": [(str(pk), name) for pk, (_ends, name) in by_cycle],
+        "team": [(str(pk), name) for pk, name in sorted(teams.items(), key=lambda t: t[1])],
+        "manager": [
+            (str(pk), _person(first, last, username))
+            for pk, (last, first, username) in sorted(managers.items(), key=lambda m: m[1])
+        ],
+    }
 
+
+def picker_choices(user: Any) -> dict[str, list[tuple[str, str]]]:
+    """The cycles, teams and managers the pickers offer, as (id, name) pairs: HR's are every
+    one there is; anyone else's those of the reviews they may see, so that no one is offered
+    (or shown the names of) teams and managers beyond their reach. Read once per generation
+    of what they show (core.readcache: every write to cycles, teams, people or roles moves the
+    organisation's; a write to a review moves the views of those who may read it) and kept in
+    the cache meanwhile."""
+    if is_hr(user):
+        who, scopes, build = "hr", [], _everything
+    else:
+        pk = getattr(user, "pk", 0)
+        who, scopes = f"user-{pk}", [f"person:{pk}"]
+        build = lambda: _in_reach(user)  # noqa: E731
+    current = ".".join(map(str, readcache.generations(readcache.EVERYTHING, *scopes)))
+    key = f"review-pickers:{current}:{who}"
     choices = cache.get_or_set(key, build, PICKERS_SECONDS)
     return choices if choices is not None else build()
 
 
 class ReviewPageFilter(ReviewFilter):
-    """The same filters on a page, with pickers of the cycles, teams and managers there are."""
+    """The same filters on a page, with pickers of the cycles, teams and managers of the
+    reviews the viewer may see."""
 
     cycle = django_filters.ChoiceFilter(
         field_name="cycle_id", choices=[], empty_label="Every cycle", widget=QuickSelect

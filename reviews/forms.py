@@ -9,6 +9,7 @@ from django import forms
 
 from core import limits
 from core.forms import scale_choices
+from core.widgets import HOW_TO_CHOOSE_SEVERAL, QuickSelect, QuickSelectMultiple
 from people.models import Engineer, Team
 from reviews.evidence import EvidenceKind
 from reviews.models import GROWTH_SCALE, Review
@@ -73,13 +74,16 @@ class CycleForm(forms.Form):
         queryset=RubricVersion.objects.none(),
         label="Rubric version",
         empty_label=None,
+        widget=QuickSelect,
         help_text="Reviews are rated against this published version.",
     )
+    # Every team of the organisation (hundreds): a select box several rows high, rendered in
+    # Python, not a checkbox template per team.
     teams = forms.ModelMultipleChoiceField(
         queryset=Team.objects.order_by("name"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="Leave every team unticked to cover the whole organisation.",
+        widget=QuickSelectMultiple,
+        help_text=f"Choose none to cover the whole organisation. {HOW_TO_CHOOSE_SEVERAL}",
     )
     self_review_ends = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     manager_review_ends = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))

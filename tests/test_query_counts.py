@@ -532,9 +532,10 @@ READS = [
     # Every page also counts the unread notifications in its navigation (one query).
     # /reviews/: session, user, roles, own reviews (with evidence counts), how many others,
     # [when there are others: the page's ids, their rows (with evidence counts); the filters'
-    # cycles, teams and managers]
+    # choices: HR every cycle, team and manager; anyone else their reach, then the cycles,
+    # teams and managers of their reviews in one query]
     Read("page reviews", "engineer", 7),
-    Read("page reviews", "manager", 13),
+    Read("page reviews", "manager", 11),
     Read("page reviews", "hr", 11),
     # /reviews/team/: session, user, roles, cycles, dimensions, reviews, ratings, team metrics
     Read("page team", "manager", 11),
