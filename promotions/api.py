@@ -130,8 +130,11 @@ class DecideInput(serializers.Serializer):
     feedback = serializers.CharField(allow_blank=True)
 
 
-def _case_response(request: Request, case: PromotionCase, code: int = 200) -> Response:
-    case = selectors.get_case_for_user(request.user, case.pk)
+def _case_response(
+    request: Request, case: PromotionCase, code: int = 200, *, fresh: bool = False
+) -> Response:
+    if not fresh:  # after a write: read it again, with what the serializer needs
+        case = selectors.get_case_for_user(request.user, case.pk)
     return Response(CaseSerializer(case, context={"request": request}).data, status=code)
 
 
@@ -162,7 +165,7 @@ class CaseListView(APIView):
 class CaseDetailView(APIView):
     @extend_schema(responses=CaseSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return _case_response(request, selectors.get_case_for_user(request.user, pk))
+        return _case_response(request, selectors.get_case_for_user(request.user, pk), fresh=True)
 
     @extend_schema(request=CaseUpdateInput, responses=CaseSerializer)
     def patch(self, request: Request, pk: int) -> Response:

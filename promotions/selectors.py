@@ -3,17 +3,25 @@ jobs, and the cases of a batch export."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from calibration.models import CalibrationSession
 from core.api import is_uuid
-from core.roles import Role, is_hr
+from core.filters import MAX_SEARCH_WORDS
+from core.roles import is_hr
 from promotions.models import ExportJob, PromotionCase
-from promotions.permissions import can_sit_on_committee, visible_cases_filter
+from promotions.permissions import (
+    committee_seat_filter,
+    may_sit,
+    roles_of,
+    visible_cases_filter,
+    with_role_flags,
+)
 from reviews.models import Evidence, ReviewCycle
 
 
@@ -67,18 +75,77 @@ def candidate_evidence(case: PromotionCase) -> QuerySet[Evidence]:
     )
 
 
-def committee_candidates(case: PromotionCase) -> list[Any]:
-    """Everyone who may sit on this case's committee, by name."""
-    levels = list(case.cycle.rubric_version.levels.order_by("order").values_list("code", flat=True))
-    candidates = (
-        get_user_model()
-        .objects.filter(groups__name__in=[Role.HR, Role.COMMITTEE, Role.MANAGER])
+SUGGESTED = 10  # people a committee search suggests at once
+
+
+def _candidates(case: PromotionCase, levels: list[str]) -> QuerySet[Any]:
+    """The people `committee_seat_filter` admits, by name, each with the flags of the roles
+    that seat them: one query, however many people hold those roles. Never the engineer or
+    the nominating manager."""
+    return (
+        with_role_flags(get_user_model().objects.all())
+        .filter(committee_seat_filter(case, levels))
         .exclude(pk__in=[case.engineer.user_id, case.nominated_by_id])
         .select_related("engineer")
-        .distinct()
+        .only("pk", "username", "first_name", "last_name", "engineer__level_code")
         .order_by("last_name", "first_name", "username")
     )
-    return [u for u in candidates if can_sit_on_committee(u, case, levels)]
+
+
+def _seated(case: PromotionCase, levels: list[str], people: Iterable[Any]) -> list[Any]:
+    """The rows `may_sit` admits: the rule itself, asked of rows already read."""
+    return [
+        person
+        for person in people
+        if may_sit(
+            roles_of(person),
+            getattr(getattr(person, "engineer", None), "level_code", None),
+            case,
+            levels,
+        )
+    ]
+
+
+def _levels(case: PromotionCase) -> list[str]:
+    return list(case.cycle.rubric_version.levels.order_by("order").values_list("code", flat=True))
+
+
+def committee_candidates(case: PromotionCase) -> list[Any]:
+    """Everyone who may sit on this case's committee, by name."""
+    levels = _levels(case)
+    return _seated(case, levels, _candidates(case, levels))
+
+
+def committee_suggestions(case: PromotionCase, text: str) -> list[Any]:
+    """Up to SUGGESTED people who may sit on this case's committee and whom each word of
+    `text` names (in a first name, last name or username): the committee search."""
+    words = text.split()[:MAX_SEARCH_WORDS]
+    if not words:
+        return []
+    levels = _levels(case)
+    people = _candidates(case, levels)
+    for word in words:
+        people = people.filter(
+            Q(username__icontains=word)
+            | Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+        )
+    return _seated(case, levels, people[:SUGGESTED])
+
+
+def committee_members(case: PromotionCase, usernames: list[str]) -> tuple[list[Any], list[str]]:
+    """The people with these usernames who may sit on this case's committee, in the order
+    given, and the usernames given of anyone else (unknown, or not eligible)."""
+    if not usernames:
+        return [], []
+    levels = _levels(case)
+    found = {
+        person.get_username(): person
+        for person in _seated(
+            case, levels, _candidates(case, levels).filter(username__in=usernames)
+        )
+    }
+    return [found[n] for n in usernames if n in found], [n for n in usernames if n not in found]
 
 
 def get_job_for_user(user: Any, job_id: str) -> ExportJob:

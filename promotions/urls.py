@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.case_list, name="list"),
     path("<int:pk>/", views.case_detail, name="case"),
     path("<int:pk>/submit/", views.case_submit, name="submit"),
+    path("<int:pk>/committee/", views.committee_search, name="committee"),
     path("<int:pk>/decide/", views.case_decide, name="decide"),
     path("<int:pk>/share/", views.case_share, name="share"),
     path("<int:pk>/export/", views.packet_export, name="export"),

@@ -3,16 +3,16 @@ with visible progress. Thin: forms shape input, the services in promotions.servi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import django_filters
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core import limits, workflow
 from core.actors import acting_user
@@ -73,6 +73,7 @@ class CaseFilter(django_filters.FilterSet):
 
 
 PER_PAGE = 25
+USERNAME_SEPARATORS = re.compile(r"[\s,;]+")
 
 
 class CaseForm(forms.Form):
@@ -85,20 +86,67 @@ class CaseForm(forms.Form):
     )
 
 
+class UsernamesInput(forms.TextInput):
+    """Usernames typed into the box, together with the people ticked among the committee
+    search's suggestions: every value posted under the field's name, read as one list."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        if hasattr(data, "getlist"):
+            return ", ".join(value for value in data.getlist(name) if value.strip())
+        return data.get(name)
+
+
 class SubmitForm(forms.Form):
-    committee = forms.ModelMultipleChoiceField(
-        queryset=get_user_model().objects.none(),
-        widget=forms.CheckboxSelectMultiple,
+    """The committee, named by usernames: typed (this works without JavaScript) or ticked
+    among the search's suggestions. Each is checked against who may sit on the case's
+    committee, and anyone who may not is named beside the field."""
+
+    committee = forms.CharField(
         label="Committee members",
         required=False,
-        help_text="HR, appointed committee members, or managers above the engineer's level.",
+        max_length=limits.TEXT,
+        widget=UsernamesInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=(
+            "Usernames, separated by commas: HR, appointed committee members, or managers "
+            "above the engineer's level. Or find people by name below and tick them."
+        ),
     )
 
-    def __init__(self, *args: Any, candidates: list[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, case: PromotionCase, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["committee"]
-        field.queryset = get_user_model().objects.filter(pk__in=[u.pk for u in candidates])  # type: ignore[attr-defined]
-        field.label_from_instance = lambda u: u.get_full_name() or u.get_username()  # type: ignore[attr-defined]
+        self.case = case
+
+    def clean_committee(self) -> list[Any]:
+        names = list(
+            dict.fromkeys(n for n in USERNAME_SEPARATORS.split(self.cleaned_data["committee"]) if n)
+        )
+        members, refused = selectors.committee_members(self.case, names)
+        if refused:
+            raise forms.ValidationError(
+                f"{', '.join(refused)} may not sit on this committee: it is made of HR, "
+                "appointed committee members and managers above "
+                f"{self.case.current_level}, never the engineer or the nominating manager."
+            )
+        return members
+
+
+class CommitteeSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=limits.SHORT_TEXT)
+
+
+def _committee_found(request: HttpRequest, case: PromotionCase) -> dict[str, Any]:
+    """The committee search's suggestions: the people already ticked (still eligible) first,
+    then up to ten more whom the search names. Reads nothing when nothing is asked."""
+    search = CommitteeSearchForm(request.GET)
+    text = search.cleaned_data["q"] if search.is_valid() else ""
+    ticked, _ = selectors.committee_members(case, request.GET.getlist("committee"))
+    kept = {person.pk for person in ticked}
+    found = [p for p in selectors.committee_suggestions(case, text) if p.pk not in kept]
+    return {
+        "people": [*ticked, *found],
+        "ticked": {person.pk for person in ticked},
+        "searched": text.strip(),
+    }
 
 
 class DecideForm(forms.Form):
@@ -173,6 +221,7 @@ def _case_page(
 ) -> HttpResponse:
     axis_forms = axis_forms or _axis_forms(case)
     actions = workflow.allowed_actions(case, request.user)
+    can_submit = "submit" in actions
     anchors = dict(case.cycle.rubric_version.scale.points())
     return render(
         request,
@@ -190,8 +239,10 @@ def _case_page(
             "can_decide": "decide" in actions,
             "can_export": "export" in actions,
             "packet": case.packets.order_by("-created_at").first(),
-            "submit_form": submit_form
-            or SubmitForm(candidates=selectors.committee_candidates(case)),
+            # The committee picker only for whoever may submit the case now: nobody else
+            # pays for reading who may sit on its committee.
+            "submit_form": (submit_form or SubmitForm(case=case)) if can_submit else None,
+            "found": _committee_found(request, case) if can_submit else None,
             "decide_form": decide_form or DecideForm(),
         },
         status=status,
@@ -301,7 +352,7 @@ def _act(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
 @require_POST
 def case_submit(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.get_case_for_user(request.user, pk)
-    form = SubmitForm(request.POST, candidates=selectors.committee_candidates(case))
+    form = SubmitForm(request.POST, case=case)
     if form.is_valid():
         try:
             promotions.case_submit(
@@ -357,6 +408,17 @@ def packet_export(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponse(exc.message, status=exc.status_code)
     job.refresh_from_db()
     return render(request, "promotions/_job.html", {"job": job, "case": case})
+
+
+@login_required
+@require_GET
+def committee_search(request: HttpRequest, pk: int) -> HttpResponse:
+    """The committee search's suggestions as you type (htmx fills them in), for whoever may
+    submit the case; 404 for anyone else."""
+    case = selectors.get_case_for_user(request.user, pk)
+    if not workflow.can(case, "submit", request.user):
+        raise Http404("No such page.")
+    return render(request, "promotions/_committee_found.html", _committee_found(request, case))
 
 
 @login_required

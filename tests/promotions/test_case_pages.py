@@ -70,7 +70,7 @@ def test_submission_names_a_missing_committee_beside_its_field(
     assert refused.status_code == 400
     assert "name at least one member" in refused.content.decode()
     assert PromotionCase.objects.get(pk=case_id).status == "draft"
-    manager.post(f"/promotions/{case_id}/submit/", {"committee": [promo["committee"].pk]})
+    manager.post(f"/promotions/{case_id}/submit/", {"committee": "committee-chair"})
     assert PromotionCase.objects.get(pk=case_id).status == "submitted"
 
     chair = signed_in(promo["committee"])
