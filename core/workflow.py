@@ -75,8 +75,8 @@ def is_open(instance: Any, name: str) -> bool:
 
 
 def can(instance: Any, name: str, user: Any) -> bool:
-    """Whether `user` may take this step now."""
-    return name in allowed_actions(instance, user)
+    """Whether `user` may take this step now (asking only this step who may take it)."""
+    return is_permitted(instance, name, user) and is_open(instance, name)
 
 
 def allowed_actions(instance: Any, user: Any) -> list[str]:

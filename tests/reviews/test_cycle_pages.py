@@ -122,6 +122,19 @@ def test_hr_finalises_one_review_then_every_ready_one(org: Org) -> None:
     assert others.exists() and not others.filter(state="finalized").exists()
 
 
+def test_the_cycle_page_lists_a_few_ready_reviews_and_counts_them_all(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("reviews.cycle_views.LISTED", 1)
+    through_manager_review(org, org.engineer, org.peer)
+    org.advance("finalisation")
+    page = signed_in(org.hr).get(f"/reviews/cycles/{org.cycle.pk}/").content.decode()
+    table = page[page.index('id="ready-table"') :]
+    table = table[: table.index("</table>")]
+    assert table.count("/finalise/") == 1  # one row listed, with its own button
+    assert "Finalise all 2 ready" in page and "The first 1 of 2 are listed." in page
+
+
 @pytest.mark.parametrize("who", ["manager", "engineer", "director"])
 def test_cycle_pages_are_hr_only(org: Org, published: Any, who: str) -> None:
     client = signed_in(getattr(org, who))
