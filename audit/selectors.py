@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 
 from audit.models import AuditEvent, AuditEventQuerySet
 from core.actors import SYSTEM_USERNAME
+from core.filters import named_by
 
 SYSTEM_ACTOR = "system"  # how the log names the system user (audit.services.record)
 
@@ -58,23 +58,15 @@ def event_page(
 
 
 PEOPLE_FOUND = 10
-MAX_SEARCH_WORDS = 4
 
 
 def people_matching(text: str, *, limit: int = PEOPLE_FOUND) -> list[tuple[str, str]]:
     """Up to `limit` people each word of `text` names (found in a first name, last name or
     username), as (the name the log records them by, their full name), for the actor search.
     It reads the people, never the log."""
-    words = text.split()[:MAX_SEARCH_WORDS]
-    if not words:
+    if not text.split():
         return []
-    people = get_user_model().objects.all()
-    for word in words:
-        people = people.filter(
-            Q(username__icontains=word)
-            | Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-        )
+    people = named_by(get_user_model().objects.all(), text)
     found = people.order_by("username").values_list(
         "username", "first_name", "last_name", "is_active"
     )[:limit]

@@ -10,6 +10,20 @@ from django.db.models import Q, QuerySet
 MAX_SEARCH_WORDS = 4
 
 
+def named_by(people: QuerySet[Any], text: str, *, path: str = "") -> QuerySet[Any]:
+    """`people` whose person (at `path`, e.g. "engineer__user"; the rows themselves when
+    empty) each word of `text` names, in their first name, last name or username. At most
+    MAX_SEARCH_WORDS words are used."""
+    prefix = f"{path}__" if path else ""
+    for word in text.split()[:MAX_SEARCH_WORDS]:
+        people = people.filter(
+            Q(**{f"{prefix}first_name__icontains": word})
+            | Q(**{f"{prefix}last_name__icontains": word})
+            | Q(**{f"{prefix}username__icontains": word})
+        )
+    return people
+
+
 class PersonSearchFilter(django_filters.CharFilter):
     """Search people by name or username: every word must match the first name, the last
     name or the username of the person at `user_path` (e.g. "engineer__user")."""
@@ -21,10 +35,4 @@ class PersonSearchFilter(django_filters.CharFilter):
         self.user_path = user_path
 
     def filter(self, qs: QuerySet[Any], value: str) -> QuerySet[Any]:
-        for word in (value or "").split()[:MAX_SEARCH_WORDS]:
-            qs = qs.filter(
-                Q(**{f"{self.user_path}__first_name__icontains": word})
-                | Q(**{f"{self.user_path}__last_name__icontains": word})
-                | Q(**{f"{self.user_path}__username__icontains": word})
-            )
-        return qs
+        return named_by(qs, value or "", path=self.user_path)

@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from calibration.models import CalibrationSession
 from core.api import is_uuid
-from core.filters import MAX_SEARCH_WORDS
+from core.filters import named_by
 from core.roles import is_hr
 from promotions.models import ExportJob, PromotionCase
 from promotions.permissions import (
@@ -119,17 +119,10 @@ def committee_candidates(case: PromotionCase) -> list[Any]:
 def committee_suggestions(case: PromotionCase, text: str) -> list[Any]:
     """Up to SUGGESTED people who may sit on this case's committee and whom each word of
     `text` names (in a first name, last name or username): the committee search."""
-    words = text.split()[:MAX_SEARCH_WORDS]
-    if not words:
+    if not text.split():
         return []
     levels = _levels(case)
-    people = _candidates(case, levels)
-    for word in words:
-        people = people.filter(
-            Q(username__icontains=word)
-            | Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-        )
+    people = named_by(_candidates(case, levels), text)
     return _seated(case, levels, people[:SUGGESTED])
 
 
