@@ -46,7 +46,7 @@ from rest_framework.test import APIClient
 from audit import keys, registry
 from audit.models import GENESIS_HASH, AuditEvent, ChainCheck, canonical_content
 from audit.services import check_whole_chain, whole_check_request
-from bench.measure import count_queries, report
+from bench.measure import count_queries, interleaved, report, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (100_000, 1_000_000)
@@ -71,10 +71,6 @@ _COLUMNS = (
     "hash",
     "key_id",
 )
-
-
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
 
 
 def _rows(
@@ -362,12 +358,7 @@ def bench_reads(
             response = call()
         assert response.status_code == 200, (name, response.status_code)
         queries[name] = len(seen)
-    samples: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(runs):
-        for name, call in calls.items():
-            start = time.perf_counter()
-            call()
-            samples[name].append((time.perf_counter() - start) * 1000)
+    samples = interleaved(calls, runs)
     base = statistics.median(samples[BASELINE])
     print(f"audit: reads with {size:,} events, interleaved with GET /api/me/")
     found: dict[str, tuple[float, float, int]] = {}
@@ -381,7 +372,7 @@ def bench_reads(
             name,
             taken,
             f"   {queries[name]} queries   {ratio:.1f}× /api/me/"
-            f"  {_verdict(ratio <= PAGE_RATIO_TARGET)} (target ≤ {PAGE_RATIO_TARGET:g}×)",
+            f"  {verdict(ratio <= PAGE_RATIO_TARGET)} (target ≤ {PAGE_RATIO_TARGET:g}×)",
         )
     return found
 
@@ -409,7 +400,7 @@ def main() -> None:
     growth = peaks[large] / peaks[small]
     print(
         f"{f'audit: whole check memory, {small:,} → {large:,} events':<48} {growth:.2f}× the "
-        f"peak   {_verdict(growth <= MEMORY_GROWTH_TARGET)} (constant: at most "
+        f"peak   {verdict(growth <= MEMORY_GROWTH_TARGET)} (constant: at most "
         f"{MEMORY_GROWTH_TARGET:g}×)"
     )
     print(f"audit: reads, {small:,} → {large:,} events (the ratio to GET /api/me/)")
@@ -419,7 +410,7 @@ def main() -> None:
         grew = ratio / before
         same = queries_before == queries_after
         print(
-            f"{name:<48} {grew:.2f}× the ratio   {_verdict(grew <= GROWTH_TARGET)} "
+            f"{name:<48} {grew:.2f}× the ratio   {verdict(grew <= GROWTH_TARGET)} "
             f"(target ≤ {GROWTH_TARGET:g}×; the time {ms / ms_before:.2f}×)   "
-            f"queries {queries_before} → {queries_after} {_verdict(same)}"
+            f"queries {queries_before} → {queries_after} {verdict(same)}"
         )

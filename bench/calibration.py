@@ -21,8 +21,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from rest_framework.test import APIClient
 
-from bench.measure import count_queries, report, timed
-from bench.reviews import _manager, _open_cycle, _team_with_reports, _verdict
+from bench.measure import count_queries, report, timed, verdict
+from bench.reviews import _manager, _open_cycle, _team_with_reports
 from calibration import analytics, selectors
 from calibration.api import board_analytics
 from calibration.models import CalibrationSession
@@ -107,7 +107,7 @@ def bench_board(hr: Any, version: RubricVersion, facilitator: Any) -> None:
         report(
             f"GET .../sessions/{{id}}/{tail} (500 reviews)",
             samples,
-            f"   {len(queries)} queries   {_verdict(ok)} (targets ≤ {BOARD_QUERIES_TARGET} queries,"
+            f"   {len(queries)} queries   {verdict(ok)} (targets ≤ {BOARD_QUERIES_TARGET} queries,"
             f" ≤ {BOARD_MS_TARGET:g} ms)",
         )
 
@@ -135,7 +135,7 @@ def bench_cycle_analytics(hr: Any, version: RubricVersion, facilitator: Any) -> 
     pure = time.perf_counter() - start
     print(
         f"{'analytics, 10,000 reviews (load + compute)':<48} {total:8.3f} s median of 5"
-        f" (first {samples[0]:.3f} s)   {_verdict(total <= ANALYTICS_S_TARGET)}"
+        f" (first {samples[0]:.3f} s)   {verdict(total <= ANALYTICS_S_TARGET)}"
         f" (target ≤ {ANALYTICS_S_TARGET:g} s)"
     )
     print(f"{'  of which the analytics functions alone':<48} {pure:8.3f} s")

@@ -18,6 +18,23 @@ def timed(fn: Callable[[], object], runs: int) -> list[float]:
     return samples
 
 
+def verdict(ok: bool) -> str:
+    """How every benchmark says whether a figure meets its target."""
+    return "PASS" if ok else "MISS"
+
+
+def interleaved(calls: dict[str, Callable[[], object]], runs: int) -> dict[str, list[float]]:
+    """Milliseconds of each call, taken in turn `runs` times: a load spike on the machine hits
+    every call alike, so their ratios hold while absolute times drift."""
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(runs):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call()
+            samples[name].append((time.perf_counter() - start) * 1000)
+    return samples
+
+
 def report(name: str, samples: list[float], extra: str = "") -> None:
     samples = sorted(samples)
     p95 = samples[int(len(samples) * 0.95) - 1]

@@ -22,7 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from bench.reviews import _verdict
+from bench.measure import verdict
 from config.celery import app as celery_app
 from people.models import Engineer
 from promotions.models import ExportJob, PromotionCase, PromotionPacket, ReadinessAxis
@@ -105,7 +105,7 @@ def bench_render(cycle: ReviewCycle) -> None:
     print(f"{'packet HTML, 25 evidence items':<48} median {html_s * 1000:8.1f} ms")
     print(
         f"{f'packet PDF, 25 evidence items ({pages} pages)':<48} median {pdf_s * 1000:8.1f} ms"
-        f"   {pdf_s / html_s:.1f}× the HTML   {_verdict(pdf_s <= RENDER_TARGET_S)}"
+        f"   {pdf_s / html_s:.1f}× the HTML   {verdict(pdf_s <= RENDER_TARGET_S)}"
         f" (target ≤ {RENDER_TARGET_S:g} s)"
     )
 
@@ -188,7 +188,7 @@ def bench_throughput(cycle: ReviewCycle) -> None:
         name = f"{label}, {workers} worker{'s' if workers > 1 else ''}"
         each = " and ".join(f"{t:.2f}" for t in runs[workers])
         extra = (
-            f"   {ratio:.2f}× {_verdict(ratio >= THROUGHPUT_TARGET)}"
+            f"   {ratio:.2f}× {verdict(ratio >= THROUGHPUT_TARGET)}"
             f" (target ≥ {THROUGHPUT_TARGET:g}×)"
             if workers == 2
             else ""

@@ -21,7 +21,7 @@ from typing import Any
 
 from rest_framework.test import APIClient
 
-from bench.measure import count_queries, timed
+from bench.measure import count_queries, timed, verdict
 from config.celery import app as celery_app
 from core.roles import is_hr
 from people.services import org_import
@@ -32,10 +32,6 @@ REMINDERS_TARGET_S = 10.0
 REIMPORT_TARGET_S = IMPORT_TARGET_S / 3
 HEADER = "email,name,employee_id,team,manager_email,level,start_date,active\n"
 WRITES = ("INSERT", "UPDATE", "DELETE")
-
-
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
 
 
 def organisation_csv(prefix: str, people: int, team_size: int = 50) -> str:
@@ -89,12 +85,12 @@ def main() -> None:
     print(
         f"{'import_people, 10,000 people':<48} {elapsed:8.3f} s   {len(large)} queries"
         f"   {elapsed * 1000 / baseline:,.0f}× /api/me/"
-        f"   {_verdict(elapsed <= IMPORT_TARGET_S)} (target ≤ {IMPORT_TARGET_S:g} s)"
+        f"   {verdict(elapsed <= IMPORT_TARGET_S)} (target ≤ {IMPORT_TARGET_S:g} s)"
     )
     rest = {1_000: len(small) - _batched(small), 10_000: len(large) - _batched(large)}
     print(
         f"{'  queries besides the write batches':<48} {rest[1_000]} at 1,000, {rest[10_000]} at "
-        f"10,000   {_verdict(rest[1_000] == rest[10_000])} (no growth per person)"
+        f"10,000   {verdict(rest[1_000] == rest[10_000])} (no growth per person)"
     )
     again, queries = _import(hr, data)
     writes = [sql for sql in queries if sql.lstrip().upper().startswith(WRITES)]
@@ -102,7 +98,7 @@ def main() -> None:
         f"{'  the same file again (no change)':<48} {again:8.3f} s   {len(queries)} queries, "
         f"{len(writes)} writes   {again / elapsed:.2f}× the import, "
         f"{again * 1000 / baseline:,.0f}× /api/me/"
-        f"   {_verdict(again <= REIMPORT_TARGET_S and not writes)}"
+        f"   {verdict(again <= REIMPORT_TARGET_S and not writes)}"
         f" (target ≤ {REIMPORT_TARGET_S:g} s, nothing written)"
     )
     bench_reminders(hr, "k10")
@@ -148,7 +144,7 @@ def bench_reminders(hr: Any, prefix: str) -> None:
         elapsed = time.perf_counter() - start
     print(
         f"{'phase reminders, 10,000-person cycle':<48} {elapsed:8.3f} s   {len(queries)} queries, "
-        f"{sent:,} reminders   {_verdict(elapsed <= REMINDERS_TARGET_S)}"
+        f"{sent:,} reminders   {verdict(elapsed <= REMINDERS_TARGET_S)}"
         f" (target ≤ {REMINDERS_TARGET_S:g} s)"
     )
     celery_app.conf.task_always_eager = True

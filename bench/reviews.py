@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ from django.db import transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
-from bench.measure import count_queries, report
+from bench.measure import count_queries, interleaved, report, verdict
 from core import readcache
 from core.roles import Role
 from people.models import Engineer, Team
@@ -42,10 +43,6 @@ LEVELS = ["L3", "L4", "L5", "L6"]
 API_RATIO_TARGET = 2.0
 PAGE_RATIO_TARGET = 5.0
 RECOMPUTE_TARGET_S = 5.0
-
-
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
 
 
 def _team_with_reports(slug: str, manager: Any, reports: int) -> Team:
@@ -169,12 +166,7 @@ def bench_api(hr: Any, version: RubricVersion, runs: int = 200) -> None:
     # every endpoint alike, not the ratio; the second round's writes would empty the first's
     # cache if the two were mixed.
     for calls in (cached, uncached):
-        samples: dict[str, list[float]] = {name: [] for name in calls}
-        for _ in range(runs):
-            for name, call in calls.items():
-                start = time.perf_counter()
-                call()
-                samples[name].append((time.perf_counter() - start) * 1000)
+        samples = interleaved(calls, runs)
         base = statistics.median(samples[baseline])
         for name in calls:
             extra = f"   {len(queries[name])} queries"
@@ -186,7 +178,7 @@ def bench_api(hr: Any, version: RubricVersion, runs: int = 200) -> None:
                 extra += f"   {ratio:.1f}× /api/me/  (rendered afresh)"
             else:
                 extra += (
-                    f"   {ratio:.1f}× /api/me/  {_verdict(ratio <= API_RATIO_TARGET)}"
+                    f"   {ratio:.1f}× /api/me/  {verdict(ratio <= API_RATIO_TARGET)}"
                     f" (target ≤ {API_RATIO_TARGET:g}×)"
                 )
             report(name, samples[name], extra)
@@ -202,12 +194,9 @@ def bench_reviews_page(hr: Any, runs: int = 60) -> float:
             assert client.get(url).status_code == 200
     with count_queries() as queries:
         html = client.get("/reviews/").content.decode()
-    samples: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(runs):
-        for name, url in calls.items():
-            start = time.perf_counter()
-            client.get(url)
-            samples[name].append((time.perf_counter() - start) * 1000)
+    samples = interleaved(
+        {name: functools.partial(client.get, url) for name, url in calls.items()}, runs
+    )
     ratio = statistics.median(samples["page"]) / statistics.median(
         samples["GET /api/me/ (baseline)"]
     )
@@ -217,7 +206,7 @@ def bench_reviews_page(hr: Any, runs: int = 60) -> float:
         f"HR reviews page, {engineers:,} engineers",
         samples["page"],
         f"   {len(queries)} queries, {shown} rows, {len(html) // 1024} KB   {ratio:.1f}× /api/me/"
-        f"  {_verdict(ratio <= PAGE_RATIO_TARGET)} (target ≤ {PAGE_RATIO_TARGET:g}×)",
+        f"  {verdict(ratio <= PAGE_RATIO_TARGET)} (target ≤ {PAGE_RATIO_TARGET:g}×)",
     )
     return ratio
 
@@ -245,7 +234,7 @@ def bench_recompute(hr: Any, version: RubricVersion) -> None:
     large = bench_reviews_page(hr)
     print(
         f"{'  the reviews page, 1,000 → 11,000 engineers':<48} {large / small:.2f}× the time"
-        f"   {_verdict(large / small <= 1.5)} (no growth: at most 1.5×)"
+        f"   {verdict(large / small <= 1.5)} (no growth: at most 1.5×)"
     )
 
     counts = {}
@@ -261,18 +250,18 @@ def bench_recompute(hr: Any, version: RubricVersion) -> None:
         # SQLite, its 999-parameter limit over 8 columns).
         inserts = sum(1 for sql in queries if 'INSERT INTO "reviews_scoresnapshot"' in sql)
         counts[size] = len(queries) - inserts
-        verdict = (
-            f"   {_verdict(elapsed < RECOMPUTE_TARGET_S)} (target < {RECOMPUTE_TARGET_S:g} s)"
+        said = (
+            f"   {verdict(elapsed < RECOMPUTE_TARGET_S)} (target < {RECOMPUTE_TARGET_S:g} s)"
             if size == 10_000
             else ""
         )
         print(
             f"{f'cycle_recompute_scores, {size:,} reviews':<48} {elapsed:8.3f} s"
-            f"   {len(queries)} queries, {inserts} of them snapshot insert batches{verdict}"
+            f"   {len(queries)} queries, {inserts} of them snapshot insert batches{said}"
         )
     print(
         f"{'  queries besides the insert batches':<48} {counts[1_000]} at 1,000, "
-        f"{counts[10_000]} at 10,000   {_verdict(counts[1_000] == counts[10_000])} (no growth)"
+        f"{counts[10_000]} at 10,000   {verdict(counts[1_000] == counts[10_000])} (no growth)"
     )
 
 

@@ -47,6 +47,8 @@ from django.conf import settings
 from django.db import connection
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
+from bench.measure import verdict
+
 ROOT = Path(__file__).resolve().parent.parent
 RATIO_TARGET = 5.0
 BOARD_RATIO_TARGET = 10.0
@@ -193,10 +195,6 @@ ROUTES = [
     Route("api-case-list", "committee"),
     Route("api-case-detail", "committee", {"pk": "case"}),
 ]
-
-
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
 
 
 def _line(label: str, text: str) -> None:
@@ -454,11 +452,11 @@ def report_routes(figures: list[Figure], earlier: list[Figure] | None, people: i
         if route.whole_organisation:
             text += "  (the whole organisation: no target)"
         else:
-            text += f"  {_verdict(figure.ratio <= route.target)} (≤ {route.target:g}×)"
+            text += f"  {verdict(figure.ratio <= route.target)} (≤ {route.target:g}×)"
         before = earlier[n] if earlier else None
         if before is not None and before.ratio and not route.whole_organisation:
             growth = figure.ratio / before.ratio
-            text += f"  growth {growth:.2f}× {_verdict(growth <= GROWTH_TARGET)}"
+            text += f"  growth {growth:.2f}× {verdict(growth <= GROWTH_TARGET)}"
             if figure.queries != before.queries:
                 text += f"  ({before.queries} → {figure.queries} q)"
         _line(route.label(), text)
@@ -568,7 +566,7 @@ def measure_memory(server: Server, facts: dict[str, Any], heaviest: Route) -> No
         )
     _line(
         "  worker RSS growth (largest)",
-        f"{worst:.2f}×  {_verdict(worst <= MEMORY_TARGET)} (within {MEMORY_TARGET - 1:.0%})",
+        f"{worst:.2f}×  {verdict(worst <= MEMORY_TARGET)} (within {MEMORY_TARGET - 1:.0%})",
     )
 
 
@@ -632,11 +630,11 @@ def load_test(server: Server, facts_path: Path, work: Path) -> None:
     )
     _line(
         "  mixed throughput / read-only",
-        f"{throughput:.2f}   {_verdict(throughput >= THROUGHPUT_TARGET)} (≥ {THROUGHPUT_TARGET:g})",
+        f"{throughput:.2f}   {verdict(throughput >= THROUGHPUT_TARGET)} (≥ {THROUGHPUT_TARGET:g})",
     )
     _line(
         "  mixed read p95 / read-only",
-        f"{p95:.2f}×  {_verdict(p95 <= P95_TARGET)} (≤ {P95_TARGET:g}×)",
+        f"{p95:.2f}×  {verdict(p95 <= P95_TARGET)} (≤ {P95_TARGET:g}×)",
     )
 
 
