@@ -1,10 +1,12 @@
-"""Filters every list page and API shares (django-filter): search by a person's name."""
+"""Filters every list page and API shares (django-filter): search by a person's name, and
+sorting whose descending order is the ascending one reversed."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import django_filters
+from django_filters.constants import EMPTY_VALUES
 from django.db.models import Q, QuerySet
 
 MAX_SEARCH_WORDS = 4
@@ -36,3 +38,22 @@ class PersonSearchFilter(django_filters.CharFilter):
 
     def filter(self, qs: QuerySet[Any], value: str) -> QuerySet[Any]:
         return named_by(qs, value or "", path=self.user_path)
+
+
+class ThoroughOrderingFilter(django_filters.OrderingFilter):
+    """Sorting in which ties are broken the same way in both directions, so that a
+    descending sort is exactly the ascending one reversed: people with the same last name
+    are sorted by first name, and the primary key breaks whatever ties remain."""
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        ordering: list[str] = []
+        sign = ""
+        for param in value or ():
+            if param in EMPTY_VALUES:
+                continue
+            field = self.get_ordering_value(param)
+            sign, name = ("-", field[1:]) if field.startswith("-") else ("", field)
+            ordering.append(sign + name)
+            if name.endswith("last_name"):
+                ordering.append(sign + name.removesuffix("last_name") + "first_name")
+        return qs.order_by(*ordering, f"{sign}pk") if ordering else qs

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core import limits, workflow
 from core.actors import acting_user
 from core.errors import DomainError
-from core.filters import PersonSearchFilter
+from core.filters import PersonSearchFilter, ThoroughOrderingFilter
 from core.forms import add_service_errors, posted, scale_choices, sort_links
 from core.paging import LookaheadPaginator
 from core.widgets import QuickSelect
@@ -58,8 +58,8 @@ class CaseFilter(django_filters.FilterSet):
     cycle = django_filters.ModelChoiceFilter(
         queryset=ReviewCycle.objects.none(), empty_label="Every cycle"
     )
-    o = django_filters.OrderingFilter(
-        fields=(("engineer__user__last_name", "name"), ("status", "status"), ("cycle", "cycle"))
+    o = ThoroughOrderingFilter(
+        fields=(("engineer__user__last_name", "name"), ("status", "status"), ("cycle", "cycle")),
     )
 
     class Meta:

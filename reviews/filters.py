@@ -10,7 +10,7 @@ from django.core.cache import cache
 
 from core import readcache
 from core.api import IdFilter
-from core.filters import PersonSearchFilter
+from core.filters import PersonSearchFilter, ThoroughOrderingFilter
 from core.roles import Role, is_hr, people_with_roles
 from core.widgets import QuickSelect
 from people.models import Team
@@ -33,7 +33,7 @@ class ReviewFilter(django_filters.FilterSet):
     manager = IdFilter(field_name="manager_id")
     state = django_filters.ChoiceFilter(choices=Review.State.choices)
     q = PersonSearchFilter(user_path="engineer__user", label="Engineer")
-    o = django_filters.OrderingFilter(fields=SORTS, label="Sort by")
+    o = ThoroughOrderingFilter(fields=SORTS, label="Sort by")
 
     class Meta:
         model = Review
