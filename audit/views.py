@@ -14,6 +14,7 @@ import functools
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import django_filters
 from django import forms
@@ -30,6 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audit import registry
@@ -182,6 +184,48 @@ class AuditPageFilter(AuditEventFilter):
         return queryset.written_before(_start_of(value + datetime.timedelta(days=1)))
 
 
+def event_row(event: AuditEvent, tampered_seq: int | None) -> SafeString:
+    """One event's row of the log. Written in Python: the same row as a template loop would
+    write, at a fraction of the cost of fifty rows of template tags and filters."""
+    if event.target_type:
+        query = f"target_type={quote(event.target_type, safe='/')}"
+        query += f"&target_id={quote(str(event.target_id), safe='/')}"
+        name = format_html("<br>{}", event.target_repr) if event.target_repr else ""
+        target = format_html(
+            '<code>{}:{}</code>{}<br><a class="history" href="?{}">history of this target</a>',
+            event.target_type,
+            event.target_id,
+            name,
+            query,
+        )
+    else:
+        target = SafeString("—")
+    payload = ""
+    if event.payload:
+        fields = len(event.payload)
+        payload = format_html(
+            '<details><summary>{} field{}</summary><pre class="payload">{}</pre></details>',
+            fields,
+            "" if fields == 1 else "s",
+            json.dumps(event.payload, indent=1),
+        )
+    return format_html(
+        '\n      <tr id="event-{}"{}>\n        <td>{}</td>\n'
+        '        <td class="nowrap">{}</td>\n        <td>{}</td>\n'
+        '        <td>{}<br><code class="muted">{}</code></td>\n        <td>{}</td>\n'
+        "        <td>{}</td>\n      </tr>\n    ",
+        event.seq,
+        SafeString(' class="tampered"') if tampered_seq == event.seq else "",
+        event.seq,
+        timezone.localtime(event.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+        event.actor_repr,
+        capfirst(registry.sentence(event.action)),
+        event.action,
+        target,
+        payload,
+    )
+
+
 class PageLinkForm(forms.Form):
     """Where a page of events starts: below an event's number (older) or above it (newer)."""
 
@@ -234,9 +278,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "form": found.form,
             "link_errors": [e for errors in link.errors.values() for e in errors],
             "page": page,
-            "events": [
-                (event, registry.sentence(event.action), json.dumps(event.payload, indent=1))
-                for event in (page.events if page else [])
+            "rows": [
+                event_row(event, report.first_bad_seq) for event in (page.events if page else [])
             ],
             "query": query.urlencode(),
             "per_page": PER_PAGE,

@@ -6,15 +6,23 @@ import csv
 import io
 from typing import Any
 
-from django.db.models import prefetch_related_objects
+from django.db.models import QuerySet, prefetch_related_objects
+from django.db.models.fields.json import KT
 from django.http import Http404, HttpResponse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from calibration import analytics, selectors, services
+from calibration import selectors, services
 from calibration.health import cycle_health
 from calibration.models import Adjustment, Appeal, CalibrationSession
 from calibration.permissions import can_create_sessions
@@ -28,12 +36,26 @@ from people.models import Team
 from reviews.models import Review
 from reviews.selectors import get_cycle_for_user, get_review_for_user
 
+SUMMARY_HEADLINE = ("reviews", "changed", "mean_before", "mean_after")
+
+
+def with_summary_headline(sessions: QuerySet[CalibrationSession]) -> QuerySet[CalibrationSession]:
+    """Sessions with their summary's headline figures read in SQL: the whole summary (every
+    review's before and after) grows with the board and no list shows it."""
+    # As text, read alike on every database; counts become numbers again in the serializer.
+    return sessions.defer("summary").annotate(
+        **{f"summary_{key}": KT(f"summary__{key}") for key in SUMMARY_HEADLINE}
+    )
+
 
 class SessionSerializer(serializers.ModelSerializer):
+    """A session in a list: its summary is the headline figures only."""
+
     cycle = serializers.IntegerField(source="cycle_id")
     facilitator = serializers.CharField(source="facilitator.get_username")
     participants = serializers.SerializerMethodField()
     scope = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField()
 
     class Meta:
         model = CalibrationSession
@@ -65,6 +87,29 @@ class SessionSerializer(serializers.ModelSerializer):
             "managers": [m.get_username() for m in session.scope_managers.all()],
         }
 
+    @extend_schema_field(
+        inline_serializer(
+            "SessionSummaryHeadline",
+            fields={
+                # Each null until the session closes.
+                "reviews": serializers.IntegerField(allow_null=True),
+                "changed": serializers.IntegerField(allow_null=True),
+                "mean_before": serializers.CharField(allow_null=True),
+                "mean_after": serializers.CharField(allow_null=True),
+            },
+        )
+    )
+    def get_summary(self, session: CalibrationSession) -> dict[str, Any]:
+        """A closed session's headline figures; its own endpoint has every review's before
+        and after, and the reviews in scope that were not calibrated."""
+        values: dict[str, Any] = {
+            key: getattr(session, f"summary_{key}", None) for key in SUMMARY_HEADLINE
+        }
+        for count in ("reviews", "changed"):
+            value = values[count]
+            values[count] = None if value is None else int(value)
+        return values
+
 
 class SessionDetailSerializer(SessionSerializer):
     """One session, with what the requesting user may do to it now (the list leaves that out:
@@ -82,6 +127,12 @@ class SessionDetailSerializer(SessionSerializer):
 
     def get_allowed_now(self, session: CalibrationSession) -> str:
         return workflow.now_sentence(session)
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_summary(self, session: CalibrationSession) -> dict[str, Any]:
+        """Once closed: reviews, changed, mean_before, mean_after, every review's composite
+        before and after (rows), and the reviews in scope that were not calibrated."""
+        return dict(session.summary)
 
 
 class SessionInput(serializers.Serializer):
@@ -191,9 +242,9 @@ def _session_response(
 class SessionListView(APIView):
     @extend_schema(responses=SessionSerializer(many=True))
     def get(self, request: Request) -> Response:
-        sessions = selectors.sessions_for_user(request.user).prefetch_related(
-            "participants__user", "scope_teams", "scope_managers"
-        )
+        sessions = with_summary_headline(
+            selectors.sessions_for_user(request.user)
+        ).prefetch_related("participants__user", "scope_teams", "scope_managers")
         return Response(SessionSerializer(sessions, many=True, context={"request": request}).data)
 
     @extend_schema(request=SessionInput, responses={201: SessionDetailSerializer})
@@ -270,11 +321,72 @@ class SessionAddReviewsView(APIView):
         return _session_response(request, session)
 
 
+class BoardPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class BoardRowSerializer(serializers.Serializer):
+    """One review on the board (documentation of the shape; rows are built as plain data)."""
+
+    review = serializers.IntegerField()
+    version = serializers.IntegerField(help_text="The entry's version: send it back to adjust.")
+    engineer = serializers.CharField()
+    team = serializers.CharField()
+    team_id = serializers.IntegerField()
+    level = serializers.CharField()
+    manager = serializers.CharField()
+    manager_id = serializers.IntegerField(allow_null=True)
+    tenure_band = serializers.CharField()
+    state = serializers.CharField()
+    self_ratings = serializers.DictField(child=serializers.IntegerField(allow_null=True))
+    ratings = serializers.DictField(child=serializers.IntegerField())
+    pre_ratings = serializers.DictField(child=serializers.IntegerField(), allow_null=True)
+    overall = serializers.IntegerField(allow_null=True)
+    growth = serializers.IntegerField(allow_null=True)
+    composite = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    pre_composite = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    evidence_count = serializers.IntegerField()
+    evidence_by_dimension = serializers.DictField(child=serializers.IntegerField())
+    prereads = serializers.ListField(child=serializers.DictField())
+    previous_composite = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+
+
+class BoardSerializer(serializers.Serializer):
+    session = serializers.IntegerField()
+    status = serializers.CharField()
+    version = serializers.IntegerField()
+    advisory = serializers.BooleanField()
+    dimensions = serializers.ListField(child=serializers.DictField())
+    count = serializers.IntegerField(help_text="Reviews on the whole board.")
+    next = serializers.URLField(allow_null=True, help_text="The next page of rows, if any.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page, if any.")
+    rows = BoardRowSerializer(many=True, help_text="This page's rows, in the board's order.")
+    waiting = serializers.ListField(child=serializers.DictField())
+
+
 class BoardView(APIView):
-    @extend_schema(responses=inline_serializer("Board", fields={}))
+    """The board a page at a time (`?page=`, `?page_size=` up to 200; 50 by default), in the
+    board's order: team, then the engineer's last name. `count` is the whole board's size;
+    the analytics endpoint covers the whole board."""
+
+    @extend_schema(
+        responses=BoardSerializer,
+        parameters=[
+            OpenApiParameter("page", int, description="A page number, from 1."),
+            OpenApiParameter("page_size", int, description="Rows per page: 50, at most 200."),
+        ],
+    )
     def get(self, request: Request, pk: int) -> Response:
         session = selectors.get_session_for_user(request.user, pk)
-        rows, version = selectors.board_rows(session, viewer=request.user)
+        summary = selectors.board_summary(session, viewer=request.user)
+        order = summary["order"]
+        paginator = BoardPagination()
+        page = paginator.paginate_queryset(order, request, view=self) or []
+        rows, version = selectors.board_rows(
+            session, viewer=request.user, reviews=[review_id for review_id, _name in page]
+        )
         return Response(
             {
                 "session": session.pk,
@@ -282,43 +394,28 @@ class BoardView(APIView):
                 "version": session.version,
                 "advisory": True,
                 "dimensions": [{"key": d.key, "name": d.name} for d in version.dimensions.all()],
+                "count": len(order),
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
                 "rows": jsonable(rows),
                 "waiting": [
-                    {"review": r.pk, "engineer": str(r.engineer)}
-                    for r in selectors.waiting_reviews(session).select_related("engineer__user")
-                ]
-                if session.has_board and session.closed_at is None
-                else [],
+                    {"review": w["review"], "engineer": w["engineer"]} for w in summary["waiting"]
+                ],
             },
             headers={"ETag": f'"{session.version}"'},
         )
 
 
 def board_analytics(session: CalibrationSession, *, viewer: Any) -> dict[str, Any]:
-    rows, version = selectors.board_rows(
-        session, viewer=viewer, detail=False, hr_attribute=is_hr(viewer)
-    )
-    scale = version.scale
-    # The analytics return JSON-ready values (decimals already as strings).
-    return {
-        "distribution": analytics.distribution(
-            rows,
-            scale_min=scale.min_rating,
-            scale_max=scale.max_rating,
-            guidance=session.guidance,
-        ),
-        "skew": analytics.manager_skew(rows),
-        "outliers": analytics.outliers(rows, midpoint=scale.midpoint),
-        "nine_box": analytics.nine_box(rows),
-        "groups": analytics.groups(rows),
-    }
+    """The whole board's analytics, read afresh (the endpoint serves them from the cache)."""
+    return selectors.board_analytics(session, viewer=viewer)
 
 
 class AnalyticsView(APIView):
     @extend_schema(responses=inline_serializer("Analytics", fields={}))
     def get(self, request: Request, pk: int) -> Response:
         session = selectors.get_session_for_user(request.user, pk)
-        return Response(board_analytics(session, viewer=request.user))
+        return Response(selectors.board_summary(session, viewer=request.user)["analytics"])
 
 
 class AdjustmentListView(APIView):
@@ -385,8 +482,9 @@ class ExportView(APIView):
     @extend_schema(responses={(200, "text/csv"): str})
     def get(self, request: Request, pk: int) -> HttpResponse:
         session = selectors.get_session_for_user(request.user, pk)
+        key = selectors.board_state_key(session, viewer=request.user)
         return HttpResponse(
-            export_csv(session, viewer=request.user),
+            selectors.kept(key, "csv", lambda: export_csv(session, viewer=request.user)),
             content_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="calibration-{session.pk}.csv"'},
         )
@@ -394,7 +492,10 @@ class ExportView(APIView):
 
 def export_csv(session: CalibrationSession, *, viewer: Any) -> str:
     """One row per review: ratings before and after, and who changed what, when and why."""
-    rows, version = selectors.board_rows(session, viewer=viewer)
+    # Ratings before and after and the people: no self ratings, pre-reads or evidence.
+    rows, version = selectors.board_rows(
+        session, viewer=viewer, detail=False, before=True, evidence=False, previous=False
+    )
     keys = [d.key for d in version.dimensions.all()]
     changes: dict[int, list[str]] = {}
     for a in selectors.adjustments_for(session, viewer=viewer):

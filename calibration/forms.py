@@ -8,12 +8,21 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django import forms
+from django.core.cache import cache
+from django.db.models import QuerySet
 
 from calibration.models import Adjustment, Appeal
-from core import limits
+from core import limits, readcache
 from core.forms import scale_choices
 from core.roles import Role, people_with_roles
-from core.widgets import HOW_TO_CHOOSE_SEVERAL, QuickCheckboxes, QuickSelect, QuickSelectMultiple
+from core.widgets import (
+    HOW_TO_CHOOSE_SEVERAL,
+    LONGEST_PICKER,
+    QuickCheckboxes,
+    QuickSelect,
+    QuickSelectMultiple,
+)
+from people.forms import TeamNamesField, UsernamesField
 from people.models import Team
 from reviews.models import Evidence, ReviewCycle
 from rubrics.models import Dimension, Level, RatingScale
@@ -96,12 +105,45 @@ class PeopleChoiceField(forms.ModelMultipleChoiceField):
         return obj.get_full_name() or obj.get_username()
 
 
+def _too_many(choices: QuerySet[Any]) -> bool:
+    return len(choices.order_by().values_list("pk", flat=True)[: LONGEST_PICKER + 1]) > (
+        LONGEST_PICKER
+    )
+
+
+def _measure_lists() -> dict[str, bool]:
+    managers = _too_many(people_with_roles(Role.MANAGER))
+    return {
+        "managers": managers,
+        # Observers are HR and managers: at least as many as the managers.
+        "observers": managers or _too_many(people_with_roles(Role.HR, Role.MANAGER)),
+        "facilitators": _too_many(people_with_roles(Role.FACILITATOR, Role.HR)),
+        "teams": _too_many(Team.objects.all()),
+    }
+
+
+LONG_LISTS_SECONDS = 300
+
+
+def long_lists() -> dict[str, bool]:
+    """Which of the session form's lists of people and teams are too long to offer whole,
+    measured once per generation of the organisation (core.readcache: any write to teams,
+    people or roles moves it) and kept in the cache meanwhile."""
+    key = f"session-form-long-lists:{LONGEST_PICKER}:{readcache.generation()}"
+    found = cache.get_or_set(key, _measure_lists, LONG_LISTS_SECONDS)
+    return found if found is not None else _measure_lists()
+
+
+USERNAMES_HELP = "Usernames, separated by commas. Or find people by name below and tick them."
+
+
 class SessionForm(forms.Form):
     """Schedule a session: the cycle, who runs it and takes part, and its scope (by team, level
     or manager; nothing chosen covers the whole cycle). Seat rules stay in the service."""
 
-    # The people and team lists hold the whole organisation (thousands of names at ten
-    # thousand engineers): each is a select box several rows high, rendered in Python.
+    # Each people or team list is a select box several rows high, rendered in Python, while
+    # it fits on a screen; past that (an organisation's hundreds of managers and teams) a box
+    # of usernames or team names with a search beside it (_searches_for_long_lists).
     cycle = forms.ModelChoiceField(
         queryset=ReviewCycle.objects.none(), empty_label=None, widget=QuickSelect
     )
@@ -146,10 +188,60 @@ class SessionForm(forms.Form):
     def __init__(self, *args: Any, cycles: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["cycle"].queryset = cycles  # type: ignore[attr-defined]
+        self._searches_for_long_lists()
         codes = Level.objects.filter(version__cycles__in=cycles).values_list("code", flat=True)
         self.fields["levels"].choices = [  # type: ignore[attr-defined]
             (code, code) for code in sorted(set(codes))
         ]
+
+    def _searches_for_long_lists(self) -> None:
+        """Each list of people or teams longer than a screenful becomes a box of usernames or
+        team names with a search beside it; a small organisation keeps its pickers."""
+        long = long_lists()
+        managers = people_with_roles(Role.MANAGER)
+        people: list[tuple[str, QuerySet[Any], list[Role], str, bool]] = [
+            (
+                "facilitator",
+                people_with_roles(Role.FACILITATOR, Role.HR),
+                [Role.FACILITATOR, Role.HR],
+                "facilitators and HR",
+                long["facilitators"],
+            ),
+            ("managers", managers, [Role.MANAGER], "managers", long["managers"]),
+            (
+                "observers",
+                people_with_roles(Role.HR, Role.MANAGER),
+                [Role.HR, Role.MANAGER],
+                "HR and managers",
+                long["observers"],
+            ),
+            ("scope_managers", managers, [Role.MANAGER], "managers", long["managers"]),
+        ]
+        for name, queryset, roles, who, too_long in people:
+            if not too_long:
+                continue
+            one = name == "facilitator"
+            old = self.fields[name]
+            self.fields[name] = UsernamesField(
+                queryset=queryset,
+                who=who,
+                one=one,
+                required=old.required,
+                label=old.label,
+                help_text="A username. Or find the person by name below."
+                if one
+                else USERNAMES_HELP,
+                search={"url": "person-search", "roles": [r.value for r in roles], "what": who},
+            )
+        if long["teams"]:
+            self.fields["teams"] = TeamNamesField(
+                required=False,
+                label="Scope: teams",
+                help_text=(
+                    "Team names, separated by commas. Or find teams by name below and tick them."
+                ),
+                search={"url": "team-search", "roles": [], "what": "teams"},
+            )
 
 
 class AppealResolveForm(forms.Form):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 from decimal import Decimal
@@ -10,7 +11,9 @@ from typing import Any
 from django.db.models import Count, Q
 
 from calibration.models import Adjustment, Appeal, CalibrationSession, SessionReview
+from core import readcache
 from reviews.models import Review, ReviewCycle
+from reviews.selectors import cycle_state_counts
 
 # A review is past a phase once it reached the state that phase leads to.
 PHASE_STATES: dict[str, list[str]] = {
@@ -22,67 +25,90 @@ PHASE_STATES: dict[str, list[str]] = {
 }
 
 
+def _pstdev(values: list[float]) -> float:
+    """Population standard deviation in floats (two passes): `statistics.pstdev` works in
+    exact fractions, which cost most of the page on a board of hundreds; the figures are
+    rounded to three places, where the two agree."""
+    mean = math.fsum(values) / len(values)
+    return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / len(values))
+
+
 def _spread_by_manager(pairs: list[tuple[Any, Decimal | None]]) -> dict[str, Any]:
     """Spread (population standard deviation) of composites per manager, and its mean."""
     by_manager: dict[Any, list[float]] = defaultdict(list)
     for manager, composite in pairs:
         if composite is not None:
             by_manager[manager].append(float(composite))
-    spreads = {m: statistics.pstdev(v) for m, v in by_manager.items() if len(v) > 1}
+    spreads = {m: _pstdev(v) for m, v in by_manager.items() if len(v) > 1}
     means = [statistics.fmean(v) for v in by_manager.values()]
     return {
         "mean_spread_within_managers": round(statistics.fmean(spreads.values()), 3)
         if spreads
         else None,
-        "spread_between_manager_means": round(statistics.pstdev(means), 3)
-        if len(means) > 1
-        else None,
+        "spread_between_manager_means": round(_pstdev(means), 3) if len(means) > 1 else None,
     }
+
+
+def median_days_to_finalise(cycle: ReviewCycle) -> float | None:
+    """Median days from the cycle's opening to each review's finalisation: read over the
+    whole cycle once per change to its reviews (core.readcache), not on every request."""
+
+    def median() -> float | None:
+        opened = cycle.opened_at
+        if opened is None:
+            return None
+        finished = Review.objects.in_cycle(cycle).filter(finalized_at__isnull=False).order_by()
+        durations = [
+            (finalized - opened).total_seconds() / 86400
+            for finalized in finished.values_list("finalized_at", flat=True)
+            if finalized is not None
+        ]
+        return round(statistics.median(durations), 1) if durations else None
+
+    shows = [readcache.cycle_scope(cycle.pk)]
+    days: float | None = readcache.cached(f"cycle:{cycle.pk}:days-to-finalise", median, shows=shows)
+    return days
 
 
 def cycle_health(cycle: ReviewCycle) -> dict[str, Any]:
-    counts: dict[str, int] = {
-        row["state"]: row["n"]
-        for row in Review.objects.in_cycle(cycle).values("state").annotate(n=Count("pk"))
-    }
+    """The figures over the cycle's reviews are counted once per change to them; those of its
+    calibration sessions and appeals (a few hundred rows at most) on each request."""
+    counts = cycle_state_counts(cycle)
     total = sum(counts.values())
     completion = {
         phase: round(sum(counts.get(s, 0) for s in states) / total, 3) if total else None
         for phase, states in PHASE_STATES.items()
     }
-    opened = cycle.opened_at
-    finished = Review.objects.in_cycle(cycle).filter(finalized_at__isnull=False)
-    durations = [
-        (finalized - opened).total_seconds() / 86400
-        for finalized in finished.values_list("finalized_at", flat=True)
-        if finalized is not None and opened is not None
-    ]
     board = list(
-        SessionReview.objects.filter(session__cycle=cycle).values_list(
-            "review__manager_id", "pre_composite", "composite"
-        )
+        SessionReview.objects.filter(session__cycle=cycle)
+        .order_by()
+        .values_list("review__manager_id", "pre_composite", "composite")
     )
-    adjustments = Adjustment.objects.filter(session__cycle=cycle).annotate(
-        n_evidence=Count("evidence")
+    adjusted = Adjustment.objects.filter(session__cycle=cycle).aggregate(
+        changes=Count("pk", distinct=True),
+        with_evidence=Count("pk", distinct=True, filter=Q(evidence__isnull=False)),
     )
-    changes = adjustments.count()
-    with_evidence = adjustments.filter(n_evidence__gt=0).count()
+    changes, with_evidence = adjusted["changes"], adjusted["with_evidence"]
     sessions = list(
         CalibrationSession.objects.filter(cycle=cycle)
         .annotate(changes=Count("adjustments"))
         .values("pk", "name", "status", "changes")
     )
-    appeals = Appeal.objects.filter(review__cycle=cycle)
     appeal_outcomes = {
-        row["status"]: row["n"] for row in appeals.values("status").annotate(n=Count("pk"))
+        row["status"]: row["n"]
+        for row in Appeal.objects.filter(review__cycle=cycle)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
     }
+    appeals = sum(appeal_outcomes.values())
     finalized = sum(counts.get(s, 0) for s in PHASE_STATES["finalisation"])
     return {
         "cycle": {"id": cycle.pk, "name": cycle.name, "phase": cycle.phase},
         "reviews": total,
-        "states": counts,
+        "states": dict(counts),
         "completion": completion,
-        "median_days_to_finalise": round(statistics.median(durations), 1) if durations else None,
+        "median_days_to_finalise": median_days_to_finalise(cycle),
         "calibration_variance": {
             "before": _spread_by_manager([(m, pre) for m, pre, _ in board]),
             "after": _spread_by_manager([(m, post) for m, _, post in board]),
@@ -90,7 +116,7 @@ def cycle_health(cycle: ReviewCycle) -> dict[str, Any]:
         "changes": changes,
         "share_of_changes_with_evidence": round(with_evidence / changes, 3) if changes else None,
         "changes_per_session": sessions,
-        "appeal_rate": round(appeals.count() / finalized, 3) if finalized else None,
+        "appeal_rate": round(appeals / finalized, 3) if finalized else None,
         "appeal_outcomes": appeal_outcomes,
-        "open_appeals": appeals.filter(Q(status=Appeal.Status.OPEN)).count(),
+        "open_appeals": appeal_outcomes.get(Appeal.Status.OPEN, 0),
     }

@@ -12,12 +12,16 @@ from calibration.selectors import calibration_history, history_entry
 from core import workflow
 from core.actors import acting_user
 from core.errors import DomainError
-from reviews.selectors import get_review_for_user
+from reviews.selectors import get_review_for_score
+from rubrics.selectors import version_data
 
 
 @login_required
 def review_history(request: HttpRequest, pk: int) -> HttpResponse:
-    review = get_review_for_user(request.user, pk)
+    # The lean access helper: the page shows no criteria, and the dimensions' names come
+    # from the rubric version's content, read once per process.
+    review = get_review_for_score(request.user, pk)
+    dimensions = version_data(review.cycle.rubric_version).dimensions
     owner = review.is_owned_by(request.user)
     can_appeal = workflow.can(review, "appeal", request.user)
     error = None
@@ -36,7 +40,7 @@ def review_history(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("calibration:review-history", pk=review.pk)
     # The engineer reads their history once the review is final; the others always.
     visible = review.is_final or not owner
-    names = {d.key: d.name for d in review.cycle.rubric_version.dimensions.all()}
+    names = {d.key: d.name for d in dimensions}
     entries = [(e, history_entry(e, names)) for e in calibration_history(review)]
     return render(
         request,
@@ -47,7 +51,7 @@ def review_history(request: HttpRequest, pk: int) -> HttpResponse:
             "visible": visible,
             "can_appeal": can_appeal,
             "appeals": review.appeals.all(),
-            "dimensions": review.cycle.rubric_version.dimensions.all(),
+            "dimensions": dimensions,
             "error": error,
         },
         status=400 if error else 200,

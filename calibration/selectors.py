@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Callable, Collection
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from audit.models import AuditEvent
 from audit.registry import codes, sentence
-from calibration import events
+from calibration import analytics, events
 from calibration.analytics import tenure_band
 from calibration.models import (
     Adjustment,
@@ -25,6 +28,7 @@ from calibration.models import (
     SessionReview,
 )
 from calibration.permissions import visible_sessions_filter
+from core import readcache
 from core.roles import is_hr
 from reviews.models import DimensionRating, Evidence, Review, ScoreSnapshot
 from reviews.selectors import evidence_tallies
@@ -80,18 +84,32 @@ def _name(first: str, last: str, username: str) -> str:
 
 
 def board_rows(
-    session: CalibrationSession, *, viewer: Any, detail: bool = True, hr_attribute: bool = False
+    session: CalibrationSession,
+    *,
+    viewer: Any,
+    detail: bool = True,
+    before: bool | None = None,
+    evidence: bool = True,
+    previous: bool = True,
+    hr_attribute: bool = False,
+    reviews: Collection[int] | None = None,
 ) -> tuple[list[dict[str, Any]], RubricVersion]:
     """One row per review on the board. Before the session opens, the reviews in scope with
     their current ratings (read-only); after, the board's working ratings. The viewer's own
     review is never on their board: nobody watches their own calibration.
 
-    Built from `values()` rows in five queries whatever the board's size: model instances
-    for 500 reviews and their ratings cost more than everything else on the page. With
-    `detail=False` (analytics) the self ratings and pre-reads are left out. Only with
+    Built from `values()` rows in at most six queries whatever the board's size: model
+    instances for 500 reviews and their ratings cost more than everything else on the page.
+    With `detail=False` (analytics) the self ratings and pre-reads are left out, and with
+    them the pre-calibration ratings unless `before` asks for those. `evidence=False` and
+    `previous=False` leave out the evidence tallies and the previous cycles' composites (the
+    export shows neither, a page of the board no previous composite). `reviews`
+    narrows the rows to those reviews (a page of the board), in the board's order. Only with
     `hr_attribute=True` — for HR, and nobody else — does a row carry the engineer's
     HR-managed attribute.
     """
+    if before is None:
+        before = detail
     version = _version(session)
     specs = [d.spec() for d in version.dimensions.all()]
     scale = version.scale_spec()
@@ -115,17 +133,19 @@ def board_rows(
     }
     own = getattr(viewer, "pk", None) or 0  # anonymous: excludes nobody
     if scheduled:
-        reviews = session.scoped_reviews().exclude(engineer__user_id=own)
+        in_scope = session.scoped_reviews().exclude(engineer__user_id=own)
+        if reviews is not None:
+            in_scope = in_scope.filter(pk__in=list(reviews))
         columns = {
             "review_id": "pk",
             "version": "version",
             "overall": "overall_rating",
             **review_fields,
         }
-        base: QuerySet[Any] = reviews.values_list(*columns.values()).order_by(
+        base: QuerySet[Any] = in_scope.values_list(*columns.values()).order_by(
             "team__name", "engineer__user__last_name", "pk"
         )
-        review_ids: QuerySet[Any] = reviews.values("pk")
+        review_ids: Any = in_scope.values("pk")
     else:
         columns = {
             **{
@@ -137,7 +157,7 @@ def board_rows(
                     "overall",
                     "composite",
                     # Analytics never look back at the pre-calibration ratings.
-                    *(("pre_ratings", "pre_composite") if detail else ()),
+                    *(("pre_ratings", "pre_composite") if before else ()),
                 )
             },
             **{alias: f"review__{path}" for alias, path in review_fields.items()},
@@ -145,11 +165,16 @@ def board_rows(
         entries_on_board = SessionReview.objects.filter(session=session).exclude(
             review__engineer__user_id=own
         )
+        if reviews is not None:
+            entries_on_board = entries_on_board.filter(review_id__in=list(reviews))
         base = entries_on_board.values_list(*columns.values()).order_by(
             "review__team__name", "review__engineer__user__last_name", "pk"
         )
         review_ids = entries_on_board.values("review_id")
     entries = [dict(zip(columns, values, strict=True)) for values in base]
+    if reviews is not None:
+        # A page's few ids: a plain list reads faster than the board's subquery.
+        review_ids = [e["review_id"] for e in entries]
 
     self_ratings: dict[int, dict[str, int | None]] = defaultdict(dict)
     manager_ratings: dict[int, dict[str, int]] = defaultdict(dict)
@@ -166,7 +191,7 @@ def board_rows(
         self_ratings[review_id][key] = own
         if manager is not None:
             manager_ratings[review_id][key] = manager
-    tallies = evidence_tallies(review_ids)
+    tallies = evidence_tallies(review_ids) if evidence else {}
     prereads: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for review_id, first, last, username, text, at in (
         (PreRead.objects.filter(session=session) if detail else PreRead.objects.none())
@@ -181,9 +206,10 @@ def board_rows(
         )
     ):
         prereads[review_id].append({"author": _name(first, last, username), "text": text, "at": at})
-    previous: dict[int, Decimal | None] = {}
+    previous_composites: dict[int, Decimal | None] = {}
     for engineer_id, composite in (
-        ScoreSnapshot.objects.filter(
+        (ScoreSnapshot.objects if previous else ScoreSnapshot.objects.none())
+        .filter(
             review__engineer__in=Review.objects.filter(pk__in=review_ids).values("engineer_id"),
             composite__isnull=False,
         )
@@ -191,7 +217,7 @@ def board_rows(
         .order_by("review__engineer_id", "-created_at", "-pk")
         .values_list("review__engineer_id", "composite")
     ):
-        previous.setdefault(engineer_id, composite)
+        previous_composites.setdefault(engineer_id, composite)
 
     today = datetime.date.today()
     rows = []
@@ -232,12 +258,116 @@ def board_rows(
                 "evidence_count": tallies[rid].count if rid in tallies else 0,
                 "evidence_by_dimension": tallies[rid].by_dimension if rid in tallies else {},
                 "prereads": prereads.get(rid, []),
-                "previous_composite": previous.get(e["engineer_id"]),
+                "previous_composite": previous_composites.get(e["engineer_id"]),
             }
         )
         if hr_attribute:
             rows[-1]["hr_attribute"] = e["hr_attribute"] or "not set"
     return rows, version
+
+
+def board_analytics(session: CalibrationSession, *, viewer: Any) -> dict[str, Any]:
+    """The whole board's analytics as JSON-ready values (decimals already as strings), read
+    afresh. HR's carry the groups by the HR-managed attribute; nobody else's do."""
+    rows, version = board_rows(session, viewer=viewer, detail=False, hr_attribute=is_hr(viewer))
+    return _analytics(session, rows, version)
+
+
+def _analytics(
+    session: CalibrationSession, rows: list[dict[str, Any]], version: RubricVersion
+) -> dict[str, Any]:
+    scale = version.scale
+    return {
+        "distribution": analytics.distribution(
+            rows,
+            scale_min=scale.min_rating,
+            scale_max=scale.max_rating,
+            guidance=session.guidance,
+        ),
+        "skew": analytics.manager_skew(rows),
+        "outliers": analytics.outliers(rows, midpoint=scale.midpoint),
+        "nine_box": analytics.nine_box(rows),
+        "groups": analytics.groups(rows),
+    }
+
+
+SUMMARY_SECONDS = 600  # an entry of an older board or generation is never read again
+
+
+def board_summary(session: CalibrationSession, *, viewer: Any) -> dict[str, Any]:
+    """What every page of the board shows whatever the page: the order of the board's reviews
+    (`order`: [review id, engineer] pairs), the whole board's `analytics`, the reviews
+    `waiting` to join an open board and the names in its scope, computed once and kept until
+    what they depend on changes (`key` names that state; None when nothing is kept)."""
+    hr = is_hr(viewer)
+    key = board_state_key(session, viewer=viewer)
+    summary = kept(key, "summary", lambda: _board_summary(session, viewer=viewer, hr_attribute=hr))
+    return {**summary, "key": key}
+
+
+def board_state_key(session: CalibrationSession, *, viewer: Any) -> str | None:
+    """A name for everything a viewer's board shows, None when the read cache is off.
+
+    It holds the session's version (moved by every change to the board: an adjustment, a
+    review joining it, opening and closing), the read cache's generations of every review and
+    of the organisation (core.readcache: every write to a review — ratings, evidence, state,
+    scores — moves HR's view of reviews; a change to people, teams or managers moves
+    everything), the viewer (whose own review is left out, and whether the HR attribute is
+    shown) and the day (tenure bands count from today)."""
+    if not settings.LEVELSET_READ_CACHE:
+        return None
+    current = ".".join(map(str, readcache.generations(readcache.EVERYTHING, "hr")))
+    return (
+        f"levelset:calibration:board:{session.pk}:{session.version}:{current}:"
+        f"{getattr(viewer, 'pk', None) or 0}:{int(is_hr(viewer))}:"
+        f"{datetime.date.today().isoformat()}"
+    )
+
+
+def kept(key: str | None, name: str, build: Callable[[], Any]) -> Any:
+    """`build()`, kept in the cache under the board's state `key` until that state moves on
+    (built afresh each time when there is no key)."""
+    if key is None:
+        return build()
+    value = cache.get(f"{key}:{name}")
+    if value is None:
+        value = build()
+        cache.set(f"{key}:{name}", value, SUMMARY_SECONDS)
+    return value
+
+
+def _board_summary(
+    session: CalibrationSession, *, viewer: Any, hr_attribute: bool
+) -> dict[str, Any]:
+    rows, version = board_rows(session, viewer=viewer, detail=False, hr_attribute=hr_attribute)
+    waiting = (
+        waiting_reviews(session).values_list(
+            "pk",
+            "engineer__user__first_name",
+            "engineer__user__last_name",
+            "engineer__user__username",
+            "team__name",
+            "level_code",
+        )
+        if session.has_board and session.closed_at is None
+        else []
+    )
+    return {
+        "order": [(row["review"], row["engineer"]) for row in rows],
+        "analytics": _analytics(session, rows, version),
+        "waiting": [
+            {"review": pk, "engineer": _name(first, last, username), "team": team, "level": level}
+            for pk, first, last, username, team, level in waiting
+        ],
+        # Set when the session is scheduled, never changed after: names only.
+        "scope_teams": list(session.scope_teams.values_list("name", flat=True)),
+        "scope_managers": [
+            _name(first, last, username)
+            for first, last, username in session.scope_managers.order_by("pk").values_list(
+                "first_name", "last_name", "username"
+            )
+        ],
+    }
 
 
 def review_evidence(review: Review) -> QuerySet[Evidence]:

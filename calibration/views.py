@@ -4,6 +4,9 @@ shapes input, one service acts, errors go back beside their fields."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 from typing import Any
 
 import django_filters
@@ -14,6 +17,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
@@ -24,7 +29,6 @@ from calibration.forms import AdjustmentForm, PreReadForm, SessionForm
 from calibration.health import cycle_health
 from calibration.models import Appeal, CalibrationSession, Participant
 from calibration.permissions import can_create_sessions
-from calibration.selectors import waiting_reviews
 from core import workflow
 from core.actors import acting_user
 from core.errors import DomainError, StaleVersion
@@ -112,17 +116,18 @@ def session_new(request: HttpRequest) -> HttpResponse:
 BOARD_PER_PAGE = 50
 
 
-def _board_page(request: HttpRequest, rows: list[dict[str, Any]], form: Any) -> Any:
+def _board_page(request: HttpRequest, order: list[Any], form: Any) -> Any:
     """The page of the board to show: the one holding the review named by `?review=` (where an
     adjustment or pre-read sends the person back to) or by a form being shown again, else
-    `?page=`. The analytics above the table always cover the whole board."""
-    paginator = Paginator(rows, BOARD_PER_PAGE)
+    `?page=`. `order` is the board's [review id, engineer] pairs; the analytics above the
+    table always cover the whole board."""
+    paginator = Paginator(order, BOARD_PER_PAGE)
     focus = getattr(form, "review_id", None) if form is not None else None
     if form is not None and focus is None and form.is_bound:
         focus = form.data.get(form.add_prefix("review"))
     focus = str(focus or request.GET.get("review") or "")
-    for index, row in enumerate(rows):
-        if str(row["review"]) == focus:
+    for index, (review_id, _engineer) in enumerate(order):
+        if str(review_id) == focus:
             return paginator.get_page(index // BOARD_PER_PAGE + 1)
     return paginator.get_page(request.GET.get("page"))
 
@@ -141,48 +146,84 @@ def _session_page(
     adjust_form: AdjustmentForm | None = None,
     preread_form: PreReadForm | None = None,
 ) -> HttpResponse:
+    user = request.user
+    summary = selectors.board_summary(session, viewer=user)
+    order = summary["order"]
+    figures = summary["analytics"]
+    page = _board_page(request, order, adjust_form or preread_form)
+    # Only the page's rows are read in detail (self ratings, pre-reads, evidence): the
+    # whole board's figures come with the summary.
     rows, version = selectors.board_rows(
-        session, viewer=request.user, hr_attribute=is_hr(request.user)
+        session,
+        viewer=user,
+        hr_attribute=is_hr(user),
+        previous=False,  # a page shows no previous composite; the flags come with the summary
+        reviews=[review_id for review_id, _engineer in page],
     )
+    page.object_list = rows
     dimensions = list(version.dimensions.all())
     scale = version.scale
-    user = request.user
     facilitator = session.is_facilitator(user)
     role = session.participant_role(user)
     actions = workflow.allowed_actions(session, user)
     editable = "adjust" in actions
     on_board = session.has_board
-    distribution = analytics.distribution(
-        rows, scale_min=scale.min_rating, scale_max=scale.max_rating, guidance=session.guidance
-    )
+    distribution = figures["distribution"]
     _add_guidance_bands(distribution)
-    skew = analytics.manager_skew(rows)
-    flags = {o["review"]: o["reasons"] for o in analytics.outliers(rows, midpoint=scale.midpoint)}
-    page = _board_page(request, rows, adjust_form or preread_form)
-    for row in page:
-        row["cells"] = _cells(row, dimensions)
+    skew = figures["skew"]
+    flags = {o["review"]: o["reasons"] for o in figures["outliers"]}
+    columns = len(dimensions) + 8 + (1 if on_board else 0)
+    for row in rows:
+        # As text: localising a Decimal in a template costs more than the rest of its cell.
+        for key in ("composite", "pre_composite"):
+            if row[key] is not None:
+                row[key] = str(row[key])
+        if editable:
+            row["adjust_url"] = reverse("calibration:adjust-form", args=[session.pk, row["review"]])
         row["flags"] = flags.get(row["review"], [])
+    # The rows' markup is a function of what they show: rendered once per content (a form
+    # being shown again carries its own state and is always rendered).
+    rows_key = (
+        None
+        if adjust_form is not None
+        else _digest(
+            [
+                session.pk,
+                rows,
+                [d.key for d in dimensions],
+                editable,
+                on_board,
+                columns,
+                timezone.get_current_timezone_name(),
+            ]
+        )
+    )
+    for row in rows:
+        # Formatted only when the rows are rendered (a template calls it).
+        row["cells_html"] = functools.partial(_row_cells_html, row, dimensions)
         # Only a submitted form is rendered with the board; the others are fetched when
         # opened (adjustment_form), so the board's cost does not grow with its rows.
         if adjust_form is not None and adjust_form.review_id == row["review"]:
             row["form"] = adjust_form
-    if adjust_form is not None and all(r["review"] != adjust_form.review_id for r in rows):
+    if adjust_form is not None and all(
+        review_id != adjust_form.review_id for review_id, _engineer in order
+    ):
         # The review is not (or no longer) on the board: there is no row to show the form
         # in, so the service's sentence goes to the top of the page.
         for error in adjust_form.non_field_errors() or ["This review is not on the board."]:
             messages.error(request, str(error))
     can_preread = "add_preread" in actions
     if can_preread and preread_form is None:
-        preread_form = PreReadForm(reviews=[(r["review"], r["engineer"]) for r in page])
+        preread_form = PreReadForm(reviews=[(r["review"], r["engineer"]) for r in rows])
     query = request.GET.copy()
     for name in ("page", "review"):
         query.pop(name, None)
     context = {
         "session": session,
-        "rows": page,
+        "rows": rows,
         "page": page,
         "query": query.urlencode(),
-        "board_size": len(rows),
+        "board_size": len(order),
         "dimensions": dimensions,
         "scale": scale,
         "is_facilitator": facilitator,
@@ -190,9 +231,7 @@ def _session_page(
         "actions": actions,
         "allowed_now": workflow.now_sentence(session),
         "status_notice": _status_notice(session, editable),
-        "waiting": list(waiting_reviews(session).select_related("engineer__user", "team"))
-        if on_board and session.closed_at is None
-        else [],
+        "waiting": summary["waiting"],
         "not_calibrated": [
             {**entry, "state_label": Review.State(entry["state"]).label}
             for entry in session.summary.get("not_calibrated", [])
@@ -201,17 +240,20 @@ def _session_page(
         "on_board": on_board,
         # Engineer, team and level, manager, the dimensions, overall, composite, [before],
         # evidence, pre-reads, flags: the detail rows span them all.
-        "columns": len(dimensions) + 8 + (1 if on_board else 0),
+        "columns": columns,
+        "rows_key": rows_key,
         "participants": list(session.participants.all()),
-        "scope_teams": list(session.scope_teams.all()),
-        "scope_managers": list(session.scope_managers.all()),
+        "scope_teams": summary["scope_teams"],
+        "scope_managers": summary["scope_managers"],
         "distribution": distribution,
-        "distribution_svg": mark_safe(distribution_chart(distribution)),
+        # Drawn only when the summary's fragment is not in the cache (a template calls them).
+        "distribution_svg": lambda: mark_safe(distribution_chart(distribution)),
         "has_guidance": any(b["guidance"] is not None for b in distribution["buckets"]),
         "skew": skew,
-        "skew_svg": mark_safe(skew_chart(skew)) if skew else "",
-        "nine_box": _nine_box_grid(analytics.nine_box(rows)),
-        "groups": [(_group_label(key), entries) for key, entries in analytics.groups(rows).items()],
+        "skew_svg": (lambda: mark_safe(skew_chart(skew))) if skew else "",
+        "summary_key": summary["key"],
+        "nine_box": _nine_box_grid(figures["nine_box"]),
+        "groups": [(_group_label(key), entries) for key, entries in figures["groups"].items()],
         "adjustments": selectors.adjustments_for(session, viewer=user),
         "preread_form": preread_form if can_preread else None,
     }
@@ -276,6 +318,36 @@ def _cells(row: dict[str, Any], dimensions: list[Dimension]) -> list[dict[str, A
             }
         )
     return cells
+
+
+def _digest(data: Any) -> str:
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _row_cells_html(row: dict[str, Any], dimensions: list[Dimension]) -> str:
+    return _cells_html(_cells(row, dimensions))
+
+
+def _cells_html(cells: list[dict[str, Any]]) -> str:
+    """A row's dimension cells as markup: fifty rows of six cells are most of the board's
+    template nodes, and formatting them here costs a fraction of rendering each one."""
+    return format_html_join(
+        "",
+        '<td class="pair{}" data-dimension="{}">{} / <strong>{}</strong>{}</td>',
+        (
+            (
+                " changed" if cell["changed"] else "",
+                cell["dimension"].key,
+                _or_dash(cell["self"]),
+                _or_dash(cell["board"]),
+                format_html('<br><span class="muted">was {}</span>', _or_dash(cell["was"]))
+                if cell["changed"]
+                else "",
+            )
+            for cell in cells
+        ),
+    )
 
 
 def _add_guidance_bands(distribution: dict[str, Any]) -> None:
@@ -416,8 +488,8 @@ def adjustment_make(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def preread_add(request: HttpRequest, pk: int) -> HttpResponse:
     session = selectors.get_session_for_user(request.user, pk)
-    rows, _ = selectors.board_rows(session, viewer=request.user)
-    form = PreReadForm(request.POST, reviews=[(r["review"], r["engineer"]) for r in rows])
+    order = selectors.board_summary(session, viewer=request.user)["order"]
+    form = PreReadForm(request.POST, reviews=[tuple(pair) for pair in order])
     status = 400
     if form.is_valid():
         review = _board_review(session, str(form.cleaned_data["review"]))

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django_filters.constants import EMPTY_VALUES
 from django.db.models import Q, QuerySet
+from django_filters.constants import EMPTY_VALUES
 
 MAX_SEARCH_WORDS = 4
 

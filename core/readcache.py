@@ -4,7 +4,8 @@ once per viewer until the data they show changes.
 A rendered response is stored under the viewer, their roles, the request's path and query,
 and the current *generations* of what it shows: the organisation-wide one, and those of its
 scopes — a review (`review:<id>`), a person's view of reviews (`person:<user id>`), HR's view
-of every review (`hr`). A write moves only what it changed: a rating moves its review and the
+of every review (`hr`), the reviews of one cycle (`cycle:<id>`: its counts and lists on HR's
+cycle and health pages). A write moves only what it changed: a rating moves its review and the
 views of the people who can read that review, so the rest of the organisation keeps its
 entries; a write that touches what every list shows (cycles, teams, people's names, managers,
 roles) moves the organisation-wide generation. A write that changes nothing moves nothing.
@@ -77,6 +78,28 @@ def bump(*scopes: str) -> None:
     keys = [_key(scope) for scope in dict.fromkeys(scopes or [EVERYTHING])]
     _advance(keys)
     transaction.on_commit(lambda: _advance(keys))
+
+
+def cycle_scope(cycle_id: int) -> str:
+    """The scope of one cycle's reviews: every change to one of them moves it."""
+    return f"cycle:{cycle_id}"
+
+
+_MISSING = object()
+
+
+def cached(name: str, build: Callable[[], Any], *, shows: list[str]) -> Any:
+    """`build()`'s value, computed once per generation of what it `shows` (scopes, besides
+    everything) and shared by every viewer: for figures that do not depend on who asks."""
+    if not settings.LEVELSET_READ_CACHE:
+        return build()
+    current = ".".join(map(str, generations(EVERYTHING, *shows)))
+    key = f"levelset:reviews:{name}:{current}"
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = build()
+        cache.set(key, value, ENTRY_TIMEOUT)
+    return value
 
 
 def cached_json(

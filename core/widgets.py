@@ -121,3 +121,85 @@ class QuickCheckboxes(_Inputs, forms.CheckboxSelectMultiple):
 
 class QuickRadios(_Inputs, forms.RadioSelect):
     pass
+
+
+# A picker with more options than fit on a screen becomes a search box: scrolling through
+# hundreds of names is slower than typing a few letters of one, and sending them all made
+# an organisation-wide page grow with the organisation.
+LONGEST_PICKER = 50
+
+
+class _QuickInput(forms.widgets.Input):
+    """A text box written in Python, as Django's input.html writes it: a page may hold a few
+    dozen text boxes (a review has a form per evidence item), and a template render each
+    was a large share of such a page."""
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        shown = "" if widget["value"] is None else format_html(' value="{}"', widget["value"])
+        return format_html(
+            '<input type="{}" name="{}"{}{}>',
+            widget["type"],
+            widget["name"],
+            shown,
+            attributes(widget["attrs"]),
+        )
+
+
+class QuickText(_QuickInput, forms.TextInput):
+    pass
+
+
+class QuickURL(_QuickInput, forms.URLInput):
+    pass
+
+
+class QuickDate(_QuickInput, forms.DateInput):
+    input_type = "date"
+
+
+class QuickTextarea(forms.Textarea):
+    """A <textarea> written in Python, as Django's textarea.html writes it."""
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        return format_html(
+            '<textarea name="{}"{}>\n{}</textarea>',
+            widget["name"],
+            attributes(widget["attrs"]),
+            widget["value"] or "",
+        )
+
+
+class SearchInput(forms.TextInput):
+    input_type = "search"
+
+
+class ChosenCheckbox(QuickRadios):
+    """The one value already chosen from a list too long to offer (a search box stands in
+    for the list), as a ticked checkbox labelled with its name: untick it to drop it. Its
+    choices are that value alone, so nothing is rendered when nothing valid is chosen."""
+
+    input_type = "checkbox"
+
+
+class ListedNamesInput(forms.TextInput):
+    """Names typed into a box (usernames, team names), together with any ticked among a
+    search's suggestions: every value posted under the field's name, read as one list."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        if hasattr(data, "getlist"):
+            return ", ".join(value for value in data.getlist(name) if value.strip())
+        return data.get(name)

@@ -5,27 +5,66 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import linebreaksbr
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.actors import acting_user
 from core.errors import DomainError
 from core.forms import posted
+from core.paging import LookaheadPaginator
 from notify import registry, selectors, services
+from notify.models import Notification
 from notify.permissions import get_notification_for_user
 
 PER_PAGE = 25
 
 
+def notification_row(notification: Notification) -> SafeString:
+    """One notification's row. Written in Python: the row a template loop would write, for a
+    fraction of the cost of its tags and filters (a page holds up to PER_PAGE of them)."""
+    title = notification.title
+    unread = notification.is_unread
+    return format_html(
+        '\n      <tr id="notification-{}"{}>\n        <td>{}</td>\n'
+        "        <td>{}\n          <br>{}\n"
+        '          <br><a href="{}">{}<span class="visually-hidden"> ({})</span></a>\n'
+        '          <br><span class="muted">{}</span></td>\n'
+        '        <td class="nowrap">{}</td>\n      </tr>\n    ',
+        notification.pk,
+        SafeString(' class="unread"') if unread else "",
+        SafeString(
+            '<span class="badge status-draft">Unread</span>'
+            if unread
+            else '<span class="badge">Read</span>'
+        ),
+        format_html("<strong>{}</strong>", title) if unread else title,
+        linebreaksbr(notification.body, autoescape=True),
+        reverse("notify:open", args=[notification.pk]),
+        notification.action,
+        title,
+        notification.kind_label,
+        formats.date_format(timezone.localtime(notification.created_at), "j M Y H:i"),
+    )
+
+
 @login_required
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.notifications_for(request.user), PER_PAGE).get_page(
-        request.GET.get("page")
+    # Counted only a few pages ahead: someone with years of notifications pays for one page.
+    number = request.GET.get("page")
+    page = LookaheadPaginator(selectors.notifications_for(request.user), PER_PAGE, number)
+    shown = page.get_page(number)
+    return render(
+        request,
+        "notify/list.html",
+        {"page": shown, "rows": [notification_row(n) for n in shown]},
     )
-    return render(request, "notify/list.html", {"page": page})
 
 
 @login_required

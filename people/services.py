@@ -74,6 +74,7 @@ def team_create(*, actor: User, slug: str, name: str) -> Team:
                 f"A team with the slug {slug!r} exists.", errors={"slug": ["already taken"]}
             )
         team = Team.objects.create(slug=slug, name=name)
+        readcache.bump()  # the pickers and the lists of teams show it at once
         audit.record(actor=actor, action=events.TEAM_CREATED, target=team, payload={"name": name})
     return team
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.http import FileResponse, Http404, HttpResponse
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -138,14 +139,20 @@ def _case_response(
     return Response(CaseSerializer(case, context={"request": request}).data, status=code)
 
 
-class CaseListView(APIView):
-    @extend_schema(responses=CaseSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        return Response(
-            CaseSerializer(
-                selectors.cases_for_user(request.user), many=True, context={"request": request}
-            ).data
-        )
+class CasePagination(PageNumberPagination):
+    page_size = 50
+
+
+class CaseListView(generics.ListAPIView):
+    """The cases you may see, newest first, a page at a time (`?page=`; 50 a page): `count`,
+    `next`, `previous` and `results`."""
+
+    serializer_class = CaseSerializer
+    pagination_class = CasePagination
+    queryset = PromotionCase.objects.none()  # for the schema; each request reads its own
+
+    def get_queryset(self) -> Any:
+        return selectors.cases_for_user(self.request.user).order_by("-created_at", "-pk")
 
     @extend_schema(request=NominateInput, responses={201: CaseSerializer})
     def post(self, request: Request) -> Response:

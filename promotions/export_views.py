@@ -6,7 +6,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -14,7 +13,9 @@ from calibration.models import CalibrationSession
 from core.actors import acting_user
 from core.errors import DomainError
 from core.forms import add_service_errors, posted
+from core.paging import LookaheadPaginator
 from core.roles import is_hr
+from core.widgets import QuickSelect
 from promotions import selectors
 from promotions import services as promotions
 from reviews.models import ReviewCycle
@@ -28,6 +29,7 @@ class BatchExportForm(forms.Form):
         required=False,
         empty_label="—",
         help_text="Every promotion case of the cycle.",
+        widget=QuickSelect,
     )
     session = forms.ModelChoiceField(
         queryset=CalibrationSession.objects.select_related("cycle"),
@@ -35,6 +37,7 @@ class BatchExportForm(forms.Form):
         empty_label="—",
         label="Or a calibration session",
         help_text="The cases of the engineers on its board.",
+        widget=QuickSelect,
     )
 
     def clean(self) -> dict[str, object]:
@@ -61,7 +64,8 @@ def export_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Exporting {job.total} packet(s); this page shows progress.")
             return redirect("promotions:exports")
-    page = Paginator(selectors.batch_jobs(request.user), PER_PAGE).get_page(request.GET.get("page"))
+    number = request.GET.get("page")
+    page = LookaheadPaginator(selectors.batch_jobs(request.user), PER_PAGE, number).get_page(number)
     return render(
         request,
         "promotions/exports.html",

@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from calibration.models import CalibrationSession
 from core.api import is_uuid
 from core.filters import named_by
 from core.roles import is_hr
+from people.models import Engineer
 from promotions.models import ExportJob, PromotionCase
 from promotions.permissions import (
     committee_seat_filter,
@@ -37,7 +38,17 @@ def cases_for_user(user: Any) -> QuerySet[PromotionCase]:
             "nominated_by",
             "decided_by",
         )
-        .prefetch_related("axes__evidence__review__cycle", "committee")
+        .prefetch_related(
+            # Of each item's review only its cycle is asked (`spans_two_periods`): joined to
+            # the item, one query instead of three.
+            Prefetch(
+                "axes__evidence",
+                queryset=Evidence.objects.select_related("review").only(
+                    *(f.name for f in Evidence._meta.concrete_fields), "review__cycle"
+                ),
+            ),
+            "committee",
+        )
     )
 
 
@@ -48,8 +59,20 @@ def case_rows_for_user(user: Any) -> QuerySet[PromotionCase]:
             pk__in=PromotionCase.objects.filter(visible_cases_filter(user)).values("pk")
         )
         .select_related("engineer__user", "cycle")
+        .defer("summary", "summary_html", "feedback")
         .order_by("-cycle__self_review_ends", "engineer__user__last_name", "pk")
     )
+
+
+def case_cycles_for_user(user: Any) -> QuerySet[ReviewCycle]:
+    """The cycles of the cases a user may see: what the case list may be filtered by."""
+    visible = PromotionCase.objects.filter(visible_cases_filter(user)).values("cycle_id")
+    return ReviewCycle.objects.filter(pk__in=visible).only("pk", "name")
+
+
+def nominees_for(user: Any) -> QuerySet[Engineer]:
+    """Whom `user` may nominate: their direct reports (whom every access rule lets them see)."""
+    return Engineer.objects.reporting_to(user).select_related("user")
 
 
 def get_case_for_user(user: Any, pk: int | str) -> PromotionCase:

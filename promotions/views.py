@@ -3,6 +3,7 @@ with visible progress. Thin: forms shape input, the services in promotions.servi
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -20,34 +21,46 @@ from core.errors import DomainError
 from core.filters import PersonSearchFilter, ThoroughOrderingFilter
 from core.forms import add_service_errors, posted, scale_choices, sort_links
 from core.paging import LookaheadPaginator
-from core.widgets import QuickSelect
+from core.widgets import ListedNamesInput, QuickCheckboxes, QuickRadios, QuickSelect
 from people.models import Engineer
-from people.selectors import engineers_for_user
 from promotions import selectors
 from promotions import services as promotions
 from promotions.models import PromotionCase
 from reviews.models import ReviewCycle
-from reviews.selectors import cycles_for_user
 from rubrics.models import Level
+
+
+def _target_levels() -> list[tuple[str, str]]:
+    levels = (
+        Level.objects.filter(version__cycles__isnull=False)
+        .order_by("order")
+        .values_list("code", "name")
+    )
+    return [("", "Choose…"), *dict.fromkeys((code, f"{code} · {name}") for code, name in levels)]
 
 
 class NominateForm(forms.Form):
     engineer: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        queryset=Engineer.objects.none(), label="Engineer"
+        queryset=Engineer.objects.none(), label="Engineer", widget=QuickSelect
     )
-    cycle = forms.ModelChoiceField(queryset=ReviewCycle.objects.all(), label="Cycle")
+    cycle = forms.ModelChoiceField(
+        queryset=ReviewCycle.objects.all(), label="Cycle", widget=QuickSelect
+    )
     target_level = forms.ChoiceField(
-        label="Target level", help_text="A level above the engineer's, from the cycle's rubric."
+        label="Target level",
+        help_text="A level above the engineer's, from the cycle's rubric.",
+        widget=QuickSelect,
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["engineer"].queryset = engineers_for_user(user).reporting_to(user)  # type: ignore[attr-defined]
-        levels = Level.objects.filter(version__cycles__isnull=False).order_by("order")
-        self.fields["target_level"].choices = [  # type: ignore[attr-defined]
-            ("", "Choose…"),
-            *dict.fromkeys((lv.code, f"{lv.code} · {lv.name}") for lv in levels),
-        ]
+        engineer = self.fields["engineer"]
+        engineer.queryset = selectors.nominees_for(user)  # type: ignore[attr-defined]
+        # Read once: whether the page offers the form at all, and its options.
+        self.nominees = list(engineer.queryset)  # type: ignore[attr-defined]
+        engineer.choices = [("", engineer.empty_label), *((e.pk, str(e)) for e in self.nominees)]  # type: ignore[attr-defined]
+        # Read when the form is shown or posted (most visitors nominate nobody), and only once.
+        self.fields["target_level"].choices = functools.cache(_target_levels)  # type: ignore[attr-defined]
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -56,7 +69,7 @@ class CaseFilter(django_filters.FilterSet):
         choices=PromotionCase.Status.choices, empty_label="Any status", widget=QuickSelect
     )
     cycle = django_filters.ModelChoiceFilter(
-        queryset=ReviewCycle.objects.none(), empty_label="Every cycle"
+        queryset=ReviewCycle.objects.none(), empty_label="Every cycle", widget=QuickSelect
     )
     o = ThoroughOrderingFilter(
         fields=(("engineer__user__last_name", "name"), ("status", "status"), ("cycle", "cycle")),
@@ -68,8 +81,7 @@ class CaseFilter(django_filters.FilterSet):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cycles = cycles_for_user(user).select_related(None).only("pk", "name")
-        self.filters["cycle"].queryset = cycles  # type: ignore[attr-defined]
+        self.filters["cycle"].queryset = selectors.case_cycles_for_user(user)  # type: ignore[attr-defined]
 
 
 PER_PAGE = 25
@@ -86,16 +98,6 @@ class CaseForm(forms.Form):
     )
 
 
-class UsernamesInput(forms.TextInput):
-    """Usernames typed into the box, together with the people ticked among the committee
-    search's suggestions: every value posted under the field's name, read as one list."""
-
-    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
-        if hasattr(data, "getlist"):
-            return ", ".join(value for value in data.getlist(name) if value.strip())
-        return data.get(name)
-
-
 class SubmitForm(forms.Form):
     """The committee, named by usernames: typed (this works without JavaScript) or ticked
     among the search's suggestions. Each is checked against who may sit on the case's
@@ -105,7 +107,7 @@ class SubmitForm(forms.Form):
         label="Committee members",
         required=False,
         max_length=limits.TEXT,
-        widget=UsernamesInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        widget=ListedNamesInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         help_text=(
             "Usernames, separated by commas: HR, appointed committee members, or managers "
             "above the engineer's level. Or find people by name below and tick them."
@@ -150,7 +152,7 @@ def _committee_found(request: HttpRequest, case: PromotionCase) -> dict[str, Any
 
 
 class DecideForm(forms.Form):
-    outcome = forms.ChoiceField(choices=PromotionCase.Outcome.choices, widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(choices=PromotionCase.Outcome.choices, widget=QuickRadios)
     feedback = forms.CharField(
         label="Feedback to the engineer",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -162,14 +164,16 @@ class DecideForm(forms.Form):
 class AxisForm(forms.Form):
     """One readiness axis, rated on the cycle's rubric scale (anchors shown)."""
 
-    rating = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    rating = forms.TypedChoiceField(
+        coerce=int, empty_value=None, required=False, widget=QuickSelect
+    )
     narrative = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),
         required=False,
         max_length=limits.LONG_TEXT,
         help_text="Markdown: **bold**, lists, links.",
     )
-    evidence = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False)
+    evidence = forms.MultipleChoiceField(widget=QuickCheckboxes, required=False)
 
     def __init__(
         self,
@@ -219,9 +223,12 @@ def _case_page(
     submit_form: SubmitForm | None = None,
     decide_form: DecideForm | None = None,
 ) -> HttpResponse:
-    axis_forms = axis_forms or _axis_forms(case)
     actions = workflow.allowed_actions(case, request.user)
+    # The axes' forms (and the evidence they offer) only for whoever may edit the case.
+    if axis_forms is None:
+        axis_forms = _axis_forms(case) if "edit" in actions else {}
     can_submit = "submit" in actions
+    can_export = "export" in actions
     anchors = dict(case.cycle.rubric_version.scale.points())
     return render(
         request,
@@ -229,7 +236,7 @@ def _case_page(
         {
             "case": case,
             "axes": [
-                (axis, axis_forms[axis.axis], anchors.get(axis.rating or 0, ""))
+                (axis, axis_forms.get(axis.axis), anchors.get(axis.rating or 0, ""))
                 for axis in case.axes.all()
             ],
             "case_form": case_form or CaseForm(initial={"summary": case.summary}),
@@ -237,8 +244,8 @@ def _case_page(
             "is_nominator": case.is_nominator(request.user),
             "actions": actions,
             "can_decide": "decide" in actions,
-            "can_export": "export" in actions,
-            "packet": case.packets.order_by("-created_at").first(),
+            "can_export": can_export,
+            "packet": case.packets.order_by("-created_at").first() if can_export else None,
             # The committee picker only for whoever may submit the case now: nobody else
             # pays for reading who may sit on its committee.
             "submit_form": (submit_form or SubmitForm(case=case)) if can_submit else None,
@@ -281,7 +288,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "sorts": sort_links(request, "o", ["name", "status", "cycle"]),
             "form": form,
-            "can_nominate": form.fields["engineer"].queryset.exists(),  # type: ignore[attr-defined]
+            "can_nominate": bool(form.nominees),
         },
         status=400 if form.errors else 200,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count
 from django.http import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -36,12 +37,13 @@ from rubrics.scoring import ScoringError
 # ---- output --------------------------------------------------------------------------------
 
 
-class CycleSerializer(serializers.ModelSerializer):
+class CycleSummarySerializer(serializers.ModelSerializer):
+    """A cycle as the list shows it: how many teams it covers, not which (hundreds, in a large
+    organisation); one cycle's answer names them."""
+
     rubric = serializers.CharField(source="rubric_version.rubric.slug")
     rubric_version = serializers.IntegerField(source="rubric_version.number")
-    teams: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
-        slug_field="slug", many=True, read_only=True
-    )
+    team_count = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
 
     class Meta:
@@ -56,15 +58,35 @@ class CycleSerializer(serializers.ModelSerializer):
             "manager_review_ends",
             "calibration_ends",
             "finalisation_ends",
-            "teams",
+            "team_count",
             "opened_at",
             "allowed_actions",
         ]
+
+    def get_team_count(self, cycle: ReviewCycle) -> int:
+        """How many teams the cycle covers; 0: everyone who has a manager."""
+        counted = getattr(cycle, "team_count", None)
+        return int(counted) if counted is not None else len(cycle.teams.all())
 
     def get_allowed_actions(self, cycle: ReviewCycle) -> list[str]:
         """What the requesting user may do to the cycle now (its phase machine's steps)."""
         request = self.context.get("request")
         return workflow.allowed_actions(cycle, request.user) if request is not None else []
+
+
+class CycleSerializer(CycleSummarySerializer):
+    """One cycle, with the teams it covers (slugs)."""
+
+    teams: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
+
+    class Meta(CycleSummarySerializer.Meta):
+        fields = [
+            *CycleSummarySerializer.Meta.fields[:-3],
+            "teams",
+            *CycleSummarySerializer.Meta.fields[-3:],
+        ]
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
@@ -295,14 +317,11 @@ def _detail(
 
 
 class CycleListView(APIView):
-    @extend_schema(responses=CycleSerializer(many=True))
+    @extend_schema(responses=CycleSummarySerializer(many=True))
     def get(self, request: Request) -> Response:
+        cycles = selectors.cycles_for_user(request.user).annotate(team_count=Count("teams"))
         return Response(
-            CycleSerializer(
-                selectors.cycles_for_user(request.user).prefetch_related("teams"),
-                many=True,
-                context={"request": request},
-            ).data
+            CycleSummarySerializer(cycles, many=True, context={"request": request}).data
         )
 
     @extend_schema(request=CycleInput, responses={201: CycleSerializer})
@@ -322,6 +341,13 @@ class CycleListView(APIView):
             CycleSerializer(cycle, context={"request": request}).data,
             status=status.HTTP_201_CREATED,
         )
+
+
+class CycleDetailView(APIView):
+    @extend_schema(responses=CycleSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        cycle = selectors.get_cycle_for_user(request.user, pk)
+        return Response(CycleSerializer(cycle, context={"request": request}).data)
 
 
 class CycleOpenView(APIView):

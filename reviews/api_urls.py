@@ -4,6 +4,7 @@ from reviews import api
 
 urlpatterns = [
     path("cycles/", api.CycleListView.as_view(), name="api-cycle-list"),
+    path("cycles/<int:pk>/", api.CycleDetailView.as_view(), name="api-cycle-detail"),
     path("cycles/<int:pk>/open/", api.CycleOpenView.as_view(), name="api-cycle-open"),
     path("cycles/<int:pk>/advance/", api.CycleAdvanceView.as_view(), name="api-cycle-advance"),
     path("cycles/<int:pk>/reopen/", api.CycleReopenView.as_view(), name="api-cycle-reopen"),

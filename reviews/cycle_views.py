@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -42,7 +42,7 @@ def _hr_cycle(request: HttpRequest, pk: int) -> ReviewCycle:
 
 @login_required
 def cycle_list(request: HttpRequest) -> HttpResponse:
-    """Every cycle with its phase and progress, and the form for a new one."""
+    """Every cycle with its phase and how many teams it covers, and the form for a new one."""
     _require_hr(request)
     form = CycleForm(posted(request))
     if request.method == "POST" and form.is_valid():
@@ -53,7 +53,7 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{cycle} is planned. Open it when its teams are ready.")
             return redirect("reviews:cycle", pk=cycle.pk)
-    cycles = selectors.cycles_for_user(request.user).prefetch_related("teams")
+    cycles = selectors.cycles_for_user(request.user).annotate(team_count=Count("teams"))
     return render(
         request,
         "reviews/cycles.html",
@@ -62,20 +62,52 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-LISTED = 50  # reviews listed on the cycle page; the count says how many there are in all
+# Reviews listed on a cycle's page (not done, ready to finalise) and, before moving on, on the
+# advance page; the counts beside them say how many there are in all.
+LISTED = 25
+LISTED_BEFORE_ADVANCE = 50
+LISTED_TEAMS = 20  # teams named on a cycle's page; the count says how many it covers
+JOINERS_FOUND = 10  # late joiners a search lists
 
 
-def _finalisable(request: HttpRequest, cycle: ReviewCycle) -> QuerySet[Review]:
-    """The reviews ready to finalise that the user may finalise now. Whether a review may be
-    finalised depends on its state, its cycle's phase and who asks, so the state machine is
-    asked once per state, not once per review."""
-    ready = selectors.reviews_ready_to_finalise(cycle)
+def _finalisable(
+    request: HttpRequest, cycle: ReviewCycle, counts: dict[str, int]
+) -> tuple[list[Review], int]:
+    """The first ready reviews the user may finalise now, and how many there are. Whether a
+    review may be finalised depends on its state, its cycle's phase and who asks, so the
+    state machine is asked once per state, not once per review."""
     states = [
         state
-        for state in ready.order_by().values_list("state", flat=True).distinct()
-        if workflow.can(Review(cycle=cycle, state=state), "finalize", request.user)
+        for state in selectors.READY_STATES
+        if counts.get(state)
+        and workflow.can(Review(cycle=cycle, state=state), "finalize", request.user)
     ]
-    return ready.filter(state__in=states)
+    if not states:
+        return [], 0
+    ready = selectors.reviews_ready_to_finalise(cycle).filter(state__in=states)
+    listed = selectors.first_of_cycle(
+        ready, cycle=cycle, name=f"ready:{','.join(states)}", limit=LISTED
+    )
+    return listed, selectors.count_in_states(counts, states)
+
+
+def _not_done(cycle: ReviewCycle, counts: dict[str, int], limit: int) -> dict[str, Any]:
+    unfinished = cycle.unfinished_states()
+    listed = selectors.first_of_cycle(
+        selectors.reviews_not_done(cycle),
+        cycle=cycle,
+        name=f"not-done:{','.join(unfinished)}",
+        limit=limit,
+    )
+    return {"not_done": listed, "not_done_count": selectors.count_in_states(counts, unfinished)}
+
+
+def _joiner_form(cycle: ReviewCycle, data: Any = None) -> LateJoinerForm:
+    return LateJoinerForm(
+        data,
+        candidates=selectors.late_joiner_candidates(cycle),
+        count=selectors.late_joiner_count(cycle),
+    )
 
 
 def _cycle_page(
@@ -87,8 +119,15 @@ def _cycle_page(
     status: int = 200,
 ) -> HttpResponse:
     actions = workflow.allowed_actions(cycle, request.user)
-    ready = _finalisable(request, cycle) if "advance" in actions else Review.objects.none()
-    not_done = selectors.reviews_not_done(cycle)
+    counts = selectors.cycle_state_counts(cycle)
+    ready, ready_count = _finalisable(request, cycle, counts) if "advance" in actions else ([], 0)
+    teams = list(cycle.teams.order_by("name")[: LISTED_TEAMS + 1])
+    team_count = cycle.teams.count() if len(teams) > LISTED_TEAMS else len(teams)
+    if joiner_form is None and "add_engineer" in actions:
+        joiner_form = _joiner_form(cycle)
+    # Too many late joiners to list: the page finds them by name instead.
+    typed = joiner_form is not None and joiner_form.typed
+    searched = request.GET.get("joiner", "").strip()[:100] if typed else ""
     return render(
         request,
         "reviews/cycle.html",
@@ -96,14 +135,20 @@ def _cycle_page(
             "cycle": cycle,
             "actions": actions,
             "phases": [(value, label) for value, label in ReviewCycle.Phase.choices],
-            "progress": selectors.cycle_progress(cycle),
-            "not_done": not_done[:LISTED],
-            "not_done_count": not_done.count(),
-            "ready": ready[:LISTED],
-            "ready_count": ready.count(),
+            "progress": selectors.cycle_progress(counts),
+            "teams": teams[:LISTED_TEAMS],
+            "team_count": team_count,
+            "teams_more": team_count - len(teams[:LISTED_TEAMS]),
+            **_not_done(cycle, counts, LISTED),
+            "ready": ready,
+            "ready_count": ready_count,
             "reopen_form": reopen_form or ReasonForm(label=REOPEN_LABEL),
-            "joiner_form": joiner_form
-            or LateJoinerForm(candidates=selectors.late_joiner_candidates(cycle)),
+            "joiner_form": joiner_form,
+            "joiner_searched": searched,
+            "joiner_found": selectors.late_joiner_search(cycle, searched, JOINERS_FOUND)
+            if searched
+            else [],
+            "joiner_limit": JOINERS_FOUND,
         },
         status=status,
     )
@@ -148,15 +193,13 @@ def cycle_advance(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: who is not done for this phase, before moving on. POST: move on."""
     cycle = _hr_cycle(request, pk)
     if request.method != "POST":
-        not_done = selectors.reviews_not_done(cycle)
         return render(
             request,
             "reviews/cycle_advance.html",
             {
                 "cycle": cycle,
                 "next": ReviewCycle.Phase(cycle.next_phase).label if cycle.next_phase else "",
-                "not_done": not_done[:200],
-                "not_done_count": not_done.count(),
+                **_not_done(cycle, selectors.cycle_state_counts(cycle), LISTED_BEFORE_ADVANCE),
                 "can_advance": workflow.can(cycle, "advance", request.user),
             },
         )
@@ -190,7 +233,7 @@ def cycle_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def cycle_add_engineer(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = _hr_cycle(request, pk)
-    form = LateJoinerForm(request.POST, candidates=selectors.late_joiner_candidates(cycle))
+    form = _joiner_form(cycle, request.POST)
     if form.is_valid():
         try:
             review = services.cycle_add_engineer(

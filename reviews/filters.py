@@ -7,12 +7,13 @@ from typing import Any
 
 import django_filters
 from django.core.cache import cache
+from django.db.models import QuerySet
 
-from core import readcache
+from core import limits, readcache
 from core.api import IdFilter
 from core.filters import PersonSearchFilter, ThoroughOrderingFilter
 from core.roles import Role, is_hr, people_with_roles
-from core.widgets import QuickSelect
+from core.widgets import LONGEST_PICKER, ChosenCheckbox, QuickSelect, SearchInput
 from people.models import Team
 from reviews.models import Review, ReviewCycle
 from reviews.permissions import visible_reviews_filter
@@ -47,15 +48,21 @@ def _person(first: str, last: str, username: str) -> str:
     return f"{first} {last}".strip() or username
 
 
+# A picker list holds at most this many entries; one more than LONGEST_PICKER says "too many
+# to offer: search instead", without reading (or caching) the whole organisation.
+HELD = LONGEST_PICKER + 1
+
+
 def _everything() -> dict[str, list[tuple[str, str]]]:
-    """HR's pickers: every cycle, team and manager there is."""
+    """HR's pickers: every cycle, team and manager there is (teams and managers up to HELD)."""
     managers = people_with_roles(Role.MANAGER).values_list(
         "pk", "first_name", "last_name", "username"
-    )
+    )[:HELD]
     return {
         "cycle": [(str(pk), name) for pk, name in ReviewCycle.objects.values_list("pk", "name")],
         "team": [
-            (str(pk), name) for pk, name in Team.objects.order_by("name").values_list("pk", "name")
+            (str(pk), name)
+            for pk, name in Team.objects.order_by("name").values_list("pk", "name")[:HELD]
         ],
         "manager": [(str(pk), _person(*names)) for pk, *names in managers],
     }
@@ -94,18 +101,19 @@ def _in_reach(user: Any) -> dict[str, list[tuple[str, str]]]:
     by_cycle.sort(key=lambda item: item[1][0], reverse=True)
     return {
         "cycle": [(str(pk), name) for pk, (_ends, name) in by_cycle],
-        "team": [(str(pk), name) for pk, name in sorted(teams.items(), key=lambda t: t[1])],
+        "team": [(str(pk), name) for pk, name in sorted(teams.items(), key=lambda t: t[1])][:HELD],
         "manager": [
             (str(pk), _person(first, last, username))
             for pk, (last, first, username) in sorted(managers.items(), key=lambda m: m[1])
-        ],
+        ][:HELD],
     }
 
 
 def picker_choices(user: Any) -> dict[str, list[tuple[str, str]]]:
-    """The cycles, teams and managers the pickers offer, as (id, name) pairs: HR's are every
-    one there is; anyone else's those of the reviews they may see, so that no one is offered
-    (or shown the names of) teams and managers beyond their reach. Read once per generation
+    """The cycles, teams and managers the pickers offer, as (id, name) pairs (teams and
+    managers up to HELD: more make the picker a search): HR's are every one there is; anyone
+    else's those of the reviews they may see, so that no one is offered (or shown the names
+    of) teams and managers beyond their reach. Read once per generation
     of what they show (core.readcache: every write to cycles, teams, people or roles moves the
     organisation's; a write to a review moves the views of those who may read it) and kept in
     the cache meanwhile."""
@@ -121,9 +129,48 @@ def picker_choices(user: Any) -> dict[str, list[tuple[str, str]]]:
     return choices if choices is not None else build()
 
 
+def chosen_choice(user: Any, name: str, value: Any) -> list[tuple[str, str]]:
+    """The team or manager (`name`) whose id is `value`, as the one choice of a picker that
+    became a search, labelled with its name; none when it is not one `user` could pick: HR
+    any team and any manager, anyone else those of the reviews they may see."""
+    if not str(value or "").isdigit() or int(value) > limits.MAX_ID:
+        return []
+    pk = int(value)
+    found: QuerySet[Any, str]
+    if name == "team":
+        if is_hr(user):
+            found = Team.objects.filter(pk=pk).values_list("name", flat=True)
+        else:
+            found = (
+                Review.objects.filter(visible_reviews_filter(user), team_id=pk)
+                .order_by()
+                .values_list("team__name", flat=True)
+            )
+        return [(str(pk), f"Team: {team}") for team in found[:1]]
+    if is_hr(user):
+        people = (
+            people_with_roles(Role.MANAGER)
+            .filter(pk=pk)
+            .values_list("first_name", "last_name", "username")
+        )
+    else:
+        people = (
+            Review.objects.filter(visible_reviews_filter(user), manager_id=pk)
+            .order_by()
+            .values_list("manager__first_name", "manager__last_name", "manager__username")
+        )
+    return [(str(pk), f"Manager: {_person(*names)}") for names in people[:1]]
+
+
+# Each picker that may become a search, and the filter searching it by name.
+SEARCHED_BY = {"team": "team_name", "manager": "manager_name"}
+ORDER = ("cycle", "team_name", "team", "manager_name", "manager", "state", "q", "o")
+
+
 class ReviewPageFilter(ReviewFilter):
     """The same filters on a page, with pickers of the cycles, teams and managers of the
-    reviews the viewer may see."""
+    reviews the viewer may see; a team or manager picker longer than a screenful becomes a
+    search by name."""
 
     cycle = django_filters.ChoiceFilter(
         field_name="cycle_id", choices=[], empty_label="Every cycle", widget=QuickSelect
@@ -137,9 +184,43 @@ class ReviewPageFilter(ReviewFilter):
     state = django_filters.ChoiceFilter(
         choices=Review.State.choices, empty_label="Any state", widget=QuickSelect
     )
+    # Used in place of the team and manager pickers when those would be too long to offer.
+    team_name = django_filters.CharFilter(
+        field_name="team__name",
+        lookup_expr="icontains",
+        label="Team",
+        max_length=100,
+        widget=SearchInput(attrs={"placeholder": "Part of a team's name"}),
+    )
+    manager_name = PersonSearchFilter(
+        user_path="manager",
+        label="Manager",
+        widget=SearchInput(attrs={"placeholder": "Part of a manager's name"}),
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         for name in ("cycle", "team", "manager"):
             # Read when the picker is shown or a value checked, not for a page without one.
             self.filters[name].extra["choices"] = lambda name=name: picker_choices(user)[name]
+
+    def get_form_class(self) -> Any:
+        """Each of the team and manager pickers, when it would offer more than a screenful,
+        becomes a search by name beside the one value chosen by id (`?team=<id>`, as other
+        pages link), shown by its name; otherwise the search is not offered. Decided when the
+        form is first needed, so that a page without one reads no picker."""
+        pickers = picker_choices(self.user)
+        for name, search in SEARCHED_BY.items():
+            if len(pickers[name]) > LONGEST_PICKER:
+                value = self.data.get(name) if self.data else None
+                self.filters[name].extra.update(
+                    choices=lambda name=name, value=value: chosen_choice(self.user, name, value),
+                    widget=ChosenCheckbox,
+                    empty_label=None,
+                )
+            else:
+                del self.filters[search]
+        ordered = {name: self.filters.pop(name) for name in ORDER if name in self.filters}
+        self.filters.update(ordered)
+        return super().get_form_class()

@@ -6,10 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 
 from core import limits
 from core.forms import scale_choices
-from core.widgets import HOW_TO_CHOOSE_SEVERAL, QuickSelect, QuickSelectMultiple
+from core.widgets import (
+    HOW_TO_CHOOSE_SEVERAL,
+    LONGEST_PICKER,
+    QuickCheckboxes,
+    QuickDate,
+    QuickSelect,
+    QuickSelectMultiple,
+    QuickText,
+    QuickTextarea,
+    QuickURL,
+)
+from people.forms import TeamNamesField
 from people.models import Engineer, Team
 from reviews.evidence import EvidenceKind
 from reviews.models import GROWTH_SCALE, Review
@@ -20,23 +32,26 @@ class EvidenceForm(forms.Form):
     url = forms.CharField(
         label="Link",
         max_length=4000,
-        widget=forms.URLInput(attrs={"placeholder": "https://github.com/org/repo/pull/123"}),
+        widget=QuickURL(attrs={"placeholder": "https://github.com/org/repo/pull/123"}),
     )
     title = forms.CharField(
-        max_length=200, required=False, help_text="Leave empty to use the link."
+        max_length=200,
+        required=False,
+        help_text="Leave empty to use the link.",
+        widget=QuickText,
     )
     kind = forms.ChoiceField(
-        choices=[("", "Guess from the link"), *EvidenceKind.choices], required=False
+        choices=[("", "Guess from the link"), *EvidenceKind.choices],
+        required=False,
+        widget=QuickSelect,
     )
     occurred_on = forms.DateField(
-        label="Date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="Date", required=False, widget=QuickDate(attrs={"type": "date"})
     )
     contribution = forms.CharField(
-        label="Your contribution", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label="Your contribution", required=False, widget=QuickTextarea(attrs={"rows": 2})
     )
-    dimensions = forms.MultipleChoiceField(
-        label="Supports", required=False, widget=forms.CheckboxSelectMultiple
-    )
+    dimensions = forms.MultipleChoiceField(label="Supports", required=False, widget=QuickCheckboxes)
 
     def __init__(self, *args: Any, review: Review, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -68,6 +83,13 @@ class ReasonForm(forms.Form):
         self.fields["reason"].label = label
 
 
+# Teams for a cycle, named in a box when there are too many to list.
+CYCLE_TEAMS_HELP = (
+    "Team names (or slugs), one per line or separated by commas. Leave empty to cover the "
+    "whole organisation."
+)
+
+
 class CycleForm(forms.Form):
     name = forms.CharField(max_length=120, help_text="For example: 2027 H1.")
     rubric_version = forms.ModelChoiceField(
@@ -77,8 +99,8 @@ class CycleForm(forms.Form):
         widget=QuickSelect,
         help_text="Reviews are rated against this published version.",
     )
-    # Every team of the organisation (hundreds): a select box several rows high, rendered in
-    # Python, not a checkbox template per team.
+    # A select box several rows high, rendered in Python; named in a box instead when the
+    # organisation has more teams than anyone could pick from a list.
     teams = forms.ModelMultipleChoiceField(
         queryset=Team.objects.order_by("name"),
         required=False,
@@ -97,11 +119,43 @@ class CycleForm(forms.Form):
             .select_related("rubric")
             .order_by("rubric__name")
         )
+        if Team.objects.count() > LONGEST_PICKER:
+            self.fields["teams"] = TeamNamesField(
+                required=False,
+                label="Teams",
+                help_text=CYCLE_TEAMS_HELP,
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
 
 
 class EngineerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj} — {obj.team.name}, {obj.level_code}"
+
+
+class EngineerUsernameField(forms.CharField):
+    """A late joiner named by username, for a cycle with too many to list."""
+
+    def __init__(self, candidates: QuerySet[Engineer], **kwargs: Any) -> None:
+        super().__init__(
+            label="Engineer's username",
+            max_length=150,
+            help_text=(
+                "Someone the cycle covers who has no review in it yet. Find them by name below."
+            ),
+            error_messages={"required": "Type the username of the engineer to add."},
+            **kwargs,
+        )
+        self.candidates = candidates
+
+    def clean(self, value: Any) -> Engineer:
+        username = super().clean(value).strip()
+        engineer = self.candidates.filter(user__username__iexact=username).first()
+        if engineer is None:
+            raise forms.ValidationError(
+                f"No one this cycle covers without a review has the username “{username}”."
+            )
+        return engineer
 
 
 class LateJoinerForm(forms.Form):
@@ -111,15 +165,23 @@ class LateJoinerForm(forms.Form):
         help_text="People the cycle covers who have no review in it yet.",
     )
 
-    def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, candidates: QuerySet[Engineer], count: int, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["engineer"].queryset = candidates  # type: ignore[attr-defined]
+        self.candidate_count = count
+        # Listed when there are few; typed by username when there are more than one reads.
+        self.typed = count > LONGEST_PICKER
+        if self.typed:
+            self.fields["engineer"] = EngineerUsernameField(candidates)
+        else:
+            self.fields["engineer"].queryset = candidates  # type: ignore[attr-defined]
 
 
 class PasteForm(forms.Form):
     text = forms.CharField(
         label="Paste links, one per line",
-        widget=forms.Textarea(
+        widget=QuickTextarea(
             attrs={
                 "rows": 4,
                 "placeholder": "https://github.com/org/repo/pull/1\nhttps://wiki/postmortems/...",
@@ -141,16 +203,21 @@ class RatingsForm(forms.Form):
         self.dimension_keys = [d.key for d in version.dimensions.all()]
         for d in version.dimensions.all():
             self.fields[f"{d.key}-rating"] = forms.TypedChoiceField(
-                label=d.name, choices=choices, coerce=int, empty_value=None, required=False
+                label=d.name,
+                choices=choices,
+                coerce=int,
+                empty_value=None,
+                required=False,
+                widget=QuickSelect,
             )
             self.fields[f"{d.key}-justification"] = forms.CharField(
-                label="Justification", required=False, widget=forms.Textarea(attrs={"rows": 2})
+                label="Justification", required=False, widget=QuickTextarea(attrs={"rows": 2})
             )
             if who == "manager":
                 self.fields[f"{d.key}-counterexample"] = forms.CharField(
                     label="Counterexample (for a low rating without evidence)",
                     required=False,
-                    widget=forms.Textarea(attrs={"rows": 1}),
+                    widget=QuickTextarea(attrs={"rows": 1}),
                 )
         if who == "manager":
             self.fields["overall_rating"] = forms.TypedChoiceField(
@@ -159,6 +226,7 @@ class RatingsForm(forms.Form):
                 coerce=int,
                 empty_value=None,
                 required=False,
+                widget=QuickSelect,
             )
             growth = scale_choices(
                 (p, "") for p in range(GROWTH_SCALE.minimum, GROWTH_SCALE.maximum + 1)
@@ -169,6 +237,7 @@ class RatingsForm(forms.Form):
                 coerce=int,
                 empty_value=None,
                 required=False,
+                widget=QuickSelect,
             )
 
     def ratings(self) -> dict[str, dict[str, Any]]:

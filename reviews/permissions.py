@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Exists, IntegerField, OuterRef, Q, Value
 
+from core.readcache import cycle_scope
 from core.roles import is_hr, is_hr_or_system
 from people.models import Engineer
 from reviews.models import Review, ReviewHandover
@@ -60,8 +61,9 @@ def _reach(user: Any) -> tuple[list[int], list[int], list[int]]:
 
 def read_scopes(review: Review) -> list[str]:
     """The read-cache scopes (core.readcache) a change to `review` moves: the review itself,
-    HR's view and the view of each person the rule above lets read it — its engineer, its
-    manager, their manager, and the managers it was handed over between. One query."""
+    its cycle's figures, HR's view and the view of each person the rule above lets read it —
+    its engineer, its manager, their manager, and the managers it was handed over between.
+    One query."""
     readers = (
         Engineer.objects.filter(pk=review.engineer_id)
         .order_by()
@@ -78,7 +80,12 @@ def read_scopes(review: Review) -> list[str]:
     people: set[int] = {pk for (pk,) in readers if pk is not None}
     if review.manager_id is not None:
         people.add(review.manager_id)
-    return [f"review:{review.pk}", "hr", *(f"person:{pk}" for pk in sorted(people))]
+    return [
+        f"review:{review.pk}",
+        cycle_scope(review.cycle_id),
+        "hr",
+        *(f"person:{pk}" for pk in sorted(people)),
+    ]
 
 
 def can_see_manager_ratings(user: Any, review: Any) -> bool:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, TextField
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
 
+from core import readcache
 from core.roles import Role, has_role, is_hr
 from people.models import Engineer, Team
 from people.selectors import engineers_for_user
@@ -25,6 +26,7 @@ from reviews.models import (
 )
 from reviews.permissions import visible_reviews_filter
 from rubrics.models import Criterion, Dimension
+from rubrics.selectors import attach_content
 
 
 def get_team_for_user(user: Any, pk: int | str) -> Team:
@@ -201,9 +203,11 @@ def ratings_by_review(review_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     return by_review
 
 
-def with_detail(queryset: QuerySet[Review]) -> QuerySet[Review]:
-    """Everything one review's page, score or API detail needs, in a fixed number of queries."""
-    return queryset.select_related(
+def with_detail(queryset: QuerySet[Review], *, content: bool = True) -> QuerySet[Review]:
+    """Everything one review's page, score or API detail needs, in a fixed number of queries.
+    With `content=False` the rubric version's levels, dimensions and criteria are left for
+    `rubrics.selectors.attach_content`."""
+    queryset = queryset.select_related(
         "cycle__rubric_version__rubric",
         "cycle__rubric_version__scale",
         "engineer__user",
@@ -212,6 +216,10 @@ def with_detail(queryset: QuerySet[Review]) -> QuerySet[Review]:
     ).prefetch_related(
         "ratings",
         Prefetch("evidence", queryset=Evidence.objects.order_by("-occurred_on", "pk")),
+    )
+    if not content:
+        return queryset
+    return queryset.prefetch_related(
         "cycle__rubric_version__levels",
         Prefetch(
             "cycle__rubric_version__dimensions",
@@ -223,12 +231,15 @@ def with_detail(queryset: QuerySet[Review]) -> QuerySet[Review]:
 
 
 def get_review_for_user(user: Any, pk: int | str) -> Review:
-    """The review, or 404 both when it is missing and when the user may not see it."""
+    """The review, or 404 both when it is missing and when the user may not see it. Its
+    rubric's content comes from the per-process copy of released versions."""
     if not str(pk).isdigit():
         raise Http404("No such review.")
-    review = with_detail(Review.objects.filter(visible_reviews_filter(user))).filter(pk=pk).first()
+    found = with_detail(Review.objects.filter(visible_reviews_filter(user), pk=pk), content=False)
+    review = next(iter(found.order_by()[:1]), None)  # by key: no ORDER BY to plan
     if review is None:
         raise Http404("No such review.")
+    attach_content(review.cycle.rubric_version)
     return review
 
 
@@ -311,12 +322,48 @@ def team_metrics(team: Team, cycle: ReviewCycle | None = None) -> QuerySet[TeamM
     return metrics.filter(cycle=cycle) if cycle is not None else metrics
 
 
-def cycle_progress(cycle: ReviewCycle) -> list[tuple[str, int]]:
-    """How many of the cycle's reviews are in each state, in the workflow's order."""
-    counts = dict(
-        Review.objects.in_cycle(cycle).values_list("state").annotate(n=Count("pk")).order_by()
+def _cycle_cached(cycle: ReviewCycle, name: str, build: Callable[[], Any]) -> Any:
+    """A figure over the cycle's reviews, computed once per change to them (each write to a
+    review moves its cycle's read-cache scope; cycles, teams and names move everything)."""
+    return readcache.cached(
+        f"cycle:{cycle.pk}:{name}", build, shows=[readcache.cycle_scope(cycle.pk)]
     )
+
+
+def cycle_state_counts(cycle: ReviewCycle) -> dict[str, int]:
+    """How many of the cycle's reviews are in each state (states with none left out)."""
+
+    def count() -> dict[str, int]:
+        rows = (
+            Review.objects.in_cycle(cycle).order_by().values_list("state").annotate(n=Count("pk"))
+        )
+        return dict(rows)
+
+    counts: dict[str, int] = _cycle_cached(cycle, "states", count)
+    return counts
+
+
+def count_in_states(counts: dict[str, int], states: Iterable[str]) -> int:
+    return sum(counts.get(state, 0) for state in states)
+
+
+def cycle_progress(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """How many of the cycle's reviews are in each state (`cycle_state_counts`), in the
+    workflow's order."""
     return [(label, counts.get(state, 0)) for state, label in Review.State.choices]
+
+
+def first_of_cycle(
+    reviews: QuerySet[Review], *, cycle: ReviewCycle, name: str, limit: int
+) -> list[Review]:
+    """The first `limit` of `reviews` (some of the cycle's, in their order). Which ones is
+    worked out once per change to the cycle's reviews (sorting thousands by team and name is
+    most of the cost); the rows themselves are read each time, by primary key."""
+    ids: list[int] = _cycle_cached(
+        cycle, f"first:{name}:{limit}", lambda: list(reviews.values_list("pk", flat=True)[:limit])
+    )
+    rows = {review.pk: review for review in reviews.filter(pk__in=ids).order_by()}
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 def reviews_not_done(cycle: ReviewCycle) -> QuerySet[Review]:
@@ -329,10 +376,13 @@ def reviews_not_done(cycle: ReviewCycle) -> QuerySet[Review]:
     )
 
 
+READY_STATES = (Review.State.MANAGER_SUBMITTED, Review.State.CALIBRATED)
+
+
 def reviews_ready_to_finalise(cycle: ReviewCycle) -> QuerySet[Review]:
     return (
         Review.objects.in_cycle(cycle)
-        .filter(state__in=[Review.State.MANAGER_SUBMITTED, Review.State.CALIBRATED])
+        .filter(state__in=READY_STATES)
         # The cycle too: whether each may be finalised now asks its cycle's phase.
         .select_related("cycle", "engineer__user", "manager", "team")
         .order_by("team__name", "engineer__user__last_name", "engineer__user__first_name")
@@ -341,8 +391,33 @@ def reviews_ready_to_finalise(cycle: ReviewCycle) -> QuerySet[Review]:
 
 def late_joiner_candidates(cycle: ReviewCycle) -> QuerySet[Engineer]:
     """Engineers the cycle covers (its teams, with a manager) who have no review in it yet."""
-    engineers = Engineer.objects.with_manager().exclude(reviews__cycle=cycle)
-    team_ids = [team.pk for team in cycle.teams.all()]
-    if team_ids:
-        engineers = engineers.filter(team_id__in=team_ids)
-    return engineers.select_related("user", "team").order_by("user__last_name", "user__first_name")
+    covered = ReviewCycle.teams.through.objects.filter(reviewcycle_id=cycle.pk)
+    return (
+        Engineer.objects.with_manager()
+        .exclude(Exists(Review.objects.filter(cycle=cycle, engineer=OuterRef("pk"))))
+        # Read where it is used, not as a list of hundreds of team ids to plan around.
+        .filter(Exists(covered.filter(team_id=OuterRef("team_id"))) | ~Exists(covered))
+        .select_related("user", "team")
+        .order_by("user__last_name", "user__first_name")
+    )
+
+
+def late_joiner_count(cycle: ReviewCycle) -> int:
+    """How many late joiners there are to choose from; engineers' changes move everything."""
+    count: int = _cycle_cached(cycle, "late-joiners", lambda: late_joiner_candidates(cycle).count())
+    return count
+
+
+def late_joiner_search(cycle: ReviewCycle, text: str, limit: int = 10) -> list[Engineer]:
+    """Up to `limit` late joiners whose name or username holds every word typed."""
+    words = text.split()[:5]
+    if not words:
+        return []
+    found = late_joiner_candidates(cycle)
+    for word in words:
+        found = found.filter(
+            Q(user__username__icontains=word)
+            | Q(user__first_name__icontains=word)
+            | Q(user__last_name__icontains=word)
+        )
+    return list(found[:limit])

@@ -1237,6 +1237,8 @@ def cycle_recompute_scores(*, actor: User, cycle: ReviewCycle) -> int:
     with transaction.atomic():
         bulk.insert_all(snapshots)
         _record(actor, events.CYCLE_SCORES_RECOMPUTED, cycle, snapshots=len(snapshots))
+    if snapshots:
+        readcache.bump()  # scores are read across cycles (a board's previous composites)
     return len(snapshots)
 
 

@@ -34,6 +34,7 @@ from reviews.models import Review, TeamMetrics
 from reviews.permissions import can_see_manager_ratings
 from reviews.scores import score_payload
 from rubrics.scoring import ScoringError
+from rubrics.selectors import version_data
 
 
 def _rows(review: Review, viewer: Any) -> list[dict[str, Any]]:
@@ -78,30 +79,51 @@ def _initial_ratings(rows: list[dict[str, Any]], who: str) -> dict[str, Any]:
     return initial
 
 
+def _with_fields(rows: list[dict[str, Any]], form: RatingsForm, *suffixes: str) -> None:
+    """Each row's own fields of the ratings form, looked up once here rather than by
+    scanning every field of the form for each row in the template."""
+    for row in rows:
+        row["fields"] = [form[f"{row['key']}-{suffix}"] for suffix in suffixes]
+
+
+def _supports(evidence: list[Any], rows: list[dict[str, Any]]) -> list[tuple[Any, str]]:
+    """Each evidence item with the names of the dimensions it is tagged to."""
+    names = {row["key"]: row["name"] for row in rows}
+    return [
+        (item, ", ".join(names[key] for key in item.dimensions if key in names))
+        for item in evidence
+    ]
+
+
 def _review_page(
     request: HttpRequest, review: Review, status: int = 200, **forms: Any
 ) -> HttpResponse:
     rows = _rows(review, request.user)
     owner = review.is_owned_by(request.user)
     actions = workflow.allowed_actions(review, request.user)
-    context = {
+    editable = "edit_self_review" in actions
+    context: dict[str, Any] = {
         "review": review,
         "rows": rows,
         "owner": owner,
         "actions": actions,
-        "editable": "edit_self_review" in actions,
+        "editable": editable,
         "is_manager": review.is_managed_by(request.user),
-        "evidence": list(review.evidence.all()),
+        "evidence": _supports(list(review.evidence.all()), rows),
         "allowed_now": services.allowed_now(review),
-        "evidence_form": forms.get("evidence_form") or EvidenceForm(review=review),
-        "paste_form": forms.get("paste_form") or PasteForm(),
-        "ratings_form": forms.get("ratings_form")
-        or RatingsForm(review=review, who="self", initial=_initial_ratings(rows, "self")),
         "paste_results": forms.get("paste_results"),
-        "edit_forms": _edit_forms(review, forms.get("edit_form"))
-        if "edit_self_review" in actions
-        else [],
+        "edit_forms": _edit_forms(review, forms.get("edit_form")) if editable else [],
     }
+    if editable:  # the forms are shown only while the self-review is open
+        ratings_form = forms.get("ratings_form") or RatingsForm(
+            review=review, who="self", initial=_initial_ratings(rows, "self")
+        )
+        _with_fields(rows, ratings_form, "rating", "justification")
+        context.update(
+            evidence_form=forms.get("evidence_form") or EvidenceForm(review=review),
+            paste_form=forms.get("paste_form") or PasteForm(),
+            ratings_form=ratings_form,
+        )
     return render(request, "reviews/review.html", context, status=status)
 
 
@@ -314,10 +336,16 @@ def _rate_page(
     return_form: ReasonForm | None = None,
 ) -> HttpResponse:
     rows = _rows(review, request.user)
-    if form is None:
-        initial = _initial_ratings(rows, "manager")
-        initial.update(overall_rating=review.overall_rating, growth_rating=review.growth_rating)
-        form = RatingsForm(review=review, who="manager", initial=initial)
+    is_manager = review.is_managed_by(request.user)
+    overall: list[Any] = []
+    if is_manager:  # the form is shown to the review's manager only
+        if form is None:
+            initial = _initial_ratings(rows, "manager")
+            initial.update(overall_rating=review.overall_rating, growth_rating=review.growth_rating)
+            form = RatingsForm(review=review, who="manager", initial=initial)
+        _with_fields(rows, form, "rating", "justification", "counterexample")
+        overall = [form["overall_rating"], form["growth_rating"]]
+    actions = workflow.allowed_actions(review, request.user)
     metrics = selectors.team_metrics(review.team, review.cycle).first()
     return render(
         request,
@@ -326,10 +354,13 @@ def _rate_page(
             "review": review,
             "rows": rows,
             "form": form,
-            "return_form": return_form or ReasonForm(label=RETURN_LABEL),
+            "overall": overall,
+            "return_form": (return_form or ReasonForm(label=RETURN_LABEL))
+            if "return_to_engineer" in actions
+            else None,
             "metrics": metrics,
-            "is_manager": review.is_managed_by(request.user),
-            "actions": workflow.allowed_actions(review, request.user),
+            "is_manager": is_manager,
+            "actions": actions,
             "allowed_now": services.allowed_now(review),
         },
         status=status,
@@ -407,7 +438,8 @@ def team_page(request: HttpRequest) -> HttpResponse:
         if cycle
         else []
     )
-    dimensions = list(cycle.rubric_version.dimensions.all()) if cycle else []
+    # The rubric's dimensions from its per-process cache (released content never changes).
+    dimensions = list(version_data(cycle.rubric_version).dimensions) if cycle else []
     table = []
     for review in reviews:
         stored = {r.dimension_key: r for r in review.ratings.all()}
@@ -416,7 +448,7 @@ def team_page(request: HttpRequest) -> HttpResponse:
     team_ids = {r.team_id for r in reviews}
     metrics = (
         list(TeamMetrics.objects.filter(cycle=cycle, team_id__in=team_ids).select_related("team"))
-        if cycle
+        if team_ids
         else []
     )
     return render(
@@ -455,20 +487,22 @@ def _score_context(
                 breakdown["scale"]["maximum"],
             )
         ),
-        "scale_points": review.cycle.rubric_version.scale.points(),
     }
 
 
 @login_required
 def review_score(request: HttpRequest, pk: int) -> HttpResponse:
-    review = selectors.get_review_for_user(request.user, pk)
-    return render(request, "reviews/score.html", _score_context(request, review, None))
+    # Only what the breakdown reads: the rubric's content comes from its per-process cache.
+    review = selectors.get_review_for_score(request.user, pk)
+    context = _score_context(request, review, None)
+    context["scale_points"] = review.cycle.rubric_version.scale.points()
+    return render(request, "reviews/score.html", context)
 
 
 @login_required
 def review_what_if(request: HttpRequest, pk: int) -> HttpResponse:
     """The breakdown for the slider values, as a page fragment (htmx). Saves nothing."""
-    review = selectors.get_review_for_user(request.user, pk)
+    review = selectors.get_review_for_score(request.user, pk)
     ratings: dict[str, Any] = {}
     for key in request.GET:
         if not key.startswith("r_"):

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from core import limits
@@ -129,22 +129,158 @@ def default_version_for_user(user: Any, rubric: Rubric) -> RubricVersion:
     return get_version_for_user(user, rubric.slug, chosen.number)
 
 
-def changelog(rubric: Rubric) -> list[tuple[RubricVersion, list[str]]]:
-    """Released versions, newest first, each with the sentences saying what it changed."""
+def visible_versions_of(user: Any, slug: str) -> list[RubricVersion]:
+    """The versions of a rubric the user may read, oldest first, each with its rubric, scale
+    and the people who released it: one query for a rubric's pages. 404 when there is none."""
     versions = list(
-        with_content(RubricVersion.objects.filter(rubric=rubric).released())
-        .select_related("published_by", "approved_by")
-        .order_by("-number")
+        RubricVersion.objects.filter(rubric__slug=slug)
+        .filter(visible_versions_filter(user))
+        .select_related("rubric", "scale", "published_by", "approved_by", "submitted_by")
+        .order_by("number")
     )
-    documents = [version_to_document(v) for v in versions]
+    if not versions:
+        raise Http404("No such rubric.")
+    return versions
+
+
+def chosen_version(versions: list[RubricVersion], number: int | str | None) -> RubricVersion:
+    """Among a rubric's visible versions: the one numbered, else the live one, else the
+    newest. 404 for a number that is not among them."""
+    if number is not None:
+        wanted = limits.as_id(number)
+        found = [v for v in versions if v.number == wanted]
+        if not found:
+            raise Http404("No such version.")
+        return found[0]
+    live = [v for v in versions if v.status == RubricVersion.Status.PUBLISHED]
+    return live[0] if live else versions[-1]
+
+
+def load_content(versions: list[RubricVersion]) -> None:
+    """Read the levels, dimensions and criteria of versions already loaded (three queries)."""
+    prefetch_related_objects(
+        versions,
+        "levels",
+        Prefetch(
+            "dimensions",
+            queryset=Dimension.objects.order_by("order").prefetch_related(
+                Prefetch("criteria", queryset=Criterion.objects.select_related("level"))
+            ),
+        ),
+    )
+
+
+def _key(version: RubricVersion) -> tuple[int, datetime.datetime]:
+    return (version.pk, version.created_at)
+
+
+_CONTENT: dict[tuple[int, datetime.datetime], tuple[list[Level], list[Dimension]]] = {}
+
+
+def attach_content(version: RubricVersion) -> None:
+    """Give a version already loaded its levels and its dimensions with their criteria, as
+    `load_content` does. A released version's are read once per process and shared between
+    requests: nothing writes them (the models refuse every write to released content)."""
+    content = _CONTENT.get(_key(version))
+    if content is None:
+        load_content([version])
+        if version.is_released:
+            _CONTENT[_key(version)] = (list(version.levels.all()), list(version.dimensions.all()))
+        return
+    levels, dimensions = content
+    cache: dict[str, Any] = version.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in (("levels", levels), ("dimensions", dimensions)):
+        loaded = getattr(version, name).all()
+        loaded._result_cache, loaded._prefetch_done = list(rows), True
+        cache[name] = loaded
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """A version's levels, and its dimensions each with the criterion text per level (in
+    level order, "" where there is none): what a rubric's page lays out."""
+
+    levels: tuple[Level, ...]
+    rows: tuple[tuple[Dimension, tuple[str, ...]], ...]
+
+
+_MATRICES: dict[tuple[int, datetime.datetime], Matrix] = {}
+
+
+def matrix(version: RubricVersion) -> Matrix:
+    """The version's matrix; a released version's is read once per process (its content
+    never changes)."""
+    found = _MATRICES.get(_key(version))
+    if found is not None:
+        return found
+    load_content([version])
+    levels = tuple(version.levels.all())
+    rows = []
+    for dimension in version.dimensions.all():
+        by_level = {c.level_id: c.text for c in dimension.criteria.all()}
+        rows.append((dimension, tuple(by_level.get(level.pk, "") for level in levels)))
+    built = Matrix(levels=levels, rows=tuple(rows))
+    if version.is_released:
+        _MATRICES[_key(version)] = built
+    return built
+
+
+# The documents of released versions: their content never changes, so each is built once per
+# process, keyed as _VERSION_DATA. The rubric's own fields (which may be edited) are taken from
+# the rubric as read on each use.
+_RELEASED_DOCUMENTS: dict[tuple[int, datetime.datetime], dict[str, Any]] = {}
+
+
+def documents(versions: list[RubricVersion]) -> list[dict[str, Any]]:
+    """Each version's canonical document (as `version_to_document`), reading the content of
+    released versions only the first time a process needs it. Each version needs its rubric
+    and scale loaded."""
+    missing = [v for v in versions if not v.is_released or _key(v) not in _RELEASED_DOCUMENTS]
+    if missing:
+        load_content(missing)  # those whose content is loaded already are skipped
+    result = []
+    for version in versions:
+        cached = _RELEASED_DOCUMENTS.get(_key(version)) if version.is_released else None
+        if cached is None:
+            document = version_to_document(version)
+            if version.is_released:
+                _RELEASED_DOCUMENTS[_key(version)] = document
+        else:
+            rubric = version.rubric
+            document = {
+                **cached,
+                "rubric": rubric.slug,
+                "name": rubric.name,
+                "requires_second_approval": rubric.requires_second_approval,
+            }
+        result.append(document)
+    return result
+
+
+def changelog_of(versions: list[RubricVersion]) -> list[tuple[RubricVersion, list[str]]]:
+    """The released versions among `versions` (oldest first, as loaded by
+    `visible_versions_of`), newest first, each with the sentences saying what it changed."""
+    released = [v for v in reversed(versions) if v.is_released]
+    docs = documents(released)
     entries = []
-    for index, version in enumerate(versions):
-        if index + 1 < len(documents):
-            changes = diff_documents(documents[index + 1], documents[index])["summary"]
+    for index, version in enumerate(released):
+        if index + 1 < len(docs):
+            changes = diff_documents(docs[index + 1], docs[index])["summary"]
         else:
             changes = ["First published version."]
         entries.append((version, changes))
     return entries
+
+
+def changelog(rubric: Rubric) -> list[tuple[RubricVersion, list[str]]]:
+    """Released versions, newest first, each with the sentences saying what it changed."""
+    versions = list(
+        RubricVersion.objects.filter(rubric=rubric)
+        .released()
+        .select_related("rubric", "scale", "published_by", "approved_by")
+        .order_by("number")
+    )
+    return changelog_of(versions)
 
 
 def live_version(rubric: Rubric) -> RubricVersion | None:

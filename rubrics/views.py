@@ -8,9 +8,8 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
 from rubrics import selectors
-from rubrics.charts import weights_chart
+from rubrics.charts import _weights_chart as weights_chart_of
 from rubrics.diff import diff_documents
-from rubrics.document import version_to_document
 from rubrics.permissions import can_manage_rubrics
 
 
@@ -22,31 +21,23 @@ def rubric_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def rubric_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    rubric = selectors.get_rubric_for_user(request.user, slug)
-    number = request.GET.get("version")
-    if number:
-        version = selectors.get_version_for_user(request.user, slug, number)
-    else:
-        version = selectors.default_version_for_user(request.user, rubric)
-    levels = list(version.levels.all())
-    dimensions = list(version.dimensions.all())
-    # The levels × dimensions matrix: one row per dimension, one cell per level.
-    matrix = []
-    for dimension in dimensions:
-        by_level = {c.level_id: c.text for c in dimension.criteria.all()}
-        matrix.append((dimension, [by_level.get(level.pk, "") for level in levels]))
+    versions = selectors.visible_versions_of(request.user, slug)
+    version = selectors.chosen_version(versions, request.GET.get("version") or None)
+    content = selectors.matrix(version)
     return render(
         request,
         "rubrics/detail.html",
         {
-            "rubric": rubric,
+            "rubric": version.rubric,
             "version": version,
-            "versions": selectors.versions_for_user(request.user, rubric),
-            "levels": levels,
-            "matrix": matrix,
+            "versions": versions,
+            "levels": content.levels,
+            "matrix": content.rows,
             "scale_points": version.scale.points(),
-            "weights_svg": mark_safe(weights_chart(version)),
-            "changelog": selectors.changelog(rubric),
+            "weights_svg": mark_safe(
+                weights_chart_of(version.number, [(d.name, d.weight) for d, _ in content.rows])
+            ),
+            "changelog": selectors.changelog_of(versions),
             "can_manage": can_manage_rubrics(request.user),
         },
     )
@@ -54,10 +45,7 @@ def rubric_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def rubric_diff(request: HttpRequest, slug: str) -> HttpResponse:
-    rubric = selectors.get_rubric_for_user(request.user, slug)
-    versions = list(selectors.versions_for_user(request.user, rubric))
-    if len(versions) < 1:
-        raise Http404("No such version.")
+    versions = selectors.visible_versions_of(request.user, slug)
     default_to = versions[-1].number
     default_from = versions[-2].number if len(versions) > 1 else default_to
     try:
@@ -65,16 +53,17 @@ def rubric_diff(request: HttpRequest, slug: str) -> HttpResponse:
         to_number = int(request.GET.get("to", default_to))
     except ValueError:
         raise Http404("No such version.") from None
-    old = selectors.get_version_for_user(request.user, slug, from_number)
-    new = selectors.get_version_for_user(request.user, slug, to_number)
+    old = selectors.chosen_version(versions, from_number)
+    new = selectors.chosen_version(versions, to_number)
+    old_document, new_document = selectors.documents([old, new])
     return render(
         request,
         "rubrics/diff.html",
         {
-            "rubric": rubric,
+            "rubric": new.rubric,
             "versions": versions,
             "old": old,
             "new": new,
-            "diff": diff_documents(version_to_document(old), version_to_document(new)),
+            "diff": diff_documents(old_document, new_document),
         },
     )

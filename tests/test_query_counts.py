@@ -473,9 +473,9 @@ READS = [
     Read("reviews", "engineer", 1, "hit"),
     Read("reviews", "director", 5, "miss"),  # skip-level reports
     # /api/reviews/{id}/: roles; review (cycle, version, scale, people, team), ratings,
-    # evidence, levels, dimensions, criteria
-    Read("review", "manager", 8),
-    Read("review", "engineer", 8),
+    # evidence (levels, dimensions and criteria of a released version: once per process)
+    Read("review", "manager", 5),
+    Read("review", "engineer", 5),
     # /api/reviews/{id}/score/ (read cache) miss: roles, review (engineer, cycle, version),
     # ratings, evidence (rubric content from the per-process cache); hit: roles only
     Read("score", "engineer", 5, "miss"),
@@ -483,12 +483,13 @@ READS = [
     Read("score", "engineer", 5, "off"),
     Read("score", "manager", 5, "miss"),
     Read("score", "manager", 1, "hit"),
-    # /api/cycles/: roles, cycles (rubric version, rubric; a manager's by visible reviews),
-    # the teams each covers
-    Read("cycles", "hr", 3),
-    Read("cycles", "manager", 4),
-    # /api/reviews/{id}/evidence/: roles; review, ratings, evidence, levels, dimensions, criteria
-    Read("evidence", "engineer", 8),
+    # /api/cycles/: roles, cycles with how many teams each covers (rubric version, rubric; a
+    # manager's by visible reviews)
+    Read("cycles", "hr", 2),
+    Read("cycles", "manager", 3),
+    # /api/reviews/{id}/evidence/: roles; review, ratings, evidence (the rubric's content as
+    # above)
+    Read("evidence", "engineer", 5),
     # /api/teams/{id}/metrics/: team, roles, [non-HR: exists a visible review], metrics (cycle)
     Read("team metrics", "hr", 3),
     Read("team metrics", "manager", 5),
@@ -500,26 +501,30 @@ READS = [
     # /api/calibration/sessions/{id}/: roles, session, participants, scope teams, scope
     # managers (what the facilitator may do now needs nothing more)
     Read("session", "facilitator", 5),
-    # .../board/: roles, session (cycle, version, scale), participants, dimensions, board rows,
-    # self ratings, evidence tallies, pre-reads, previous composites, waiting reviews
-    Read("board", "facilitator", 10),
-    Read("board", "hr", 10),
-    Read("closed board", "facilitator", 9),  # the same less the waiting reviews
-    # .../analytics/: roles, session, participants, dimensions, board rows, evidence tallies,
-    # previous composites (no self ratings, no pre-reads)
-    Read("analytics", "facilitator", 7),
-    Read("analytics", "hr", 7),
+    # .../board/ with nothing kept yet (the summary is kept per board state: calibration.
+    # selectors.board_summary): roles, session (cycle, version, scale), participants,
+    # dimensions; the summary: the whole board's rows, evidence tallies, previous composites,
+    # waiting reviews, scope teams, scope managers; the page: its rows, self ratings, evidence
+    # tallies, pre-reads, previous composites
+    Read("board", "facilitator", 15),
+    Read("board", "hr", 15),
+    Read("closed board", "facilitator", 14),  # the same less the waiting reviews
+    # .../analytics/ with nothing kept yet: roles, session, participants, dimensions, and the
+    # summary's six
+    Read("analytics", "facilitator", 10),
+    Read("analytics", "hr", 10),
     # .../adjustments/: roles, session, participants, adjustments (actor), their evidence
     Read("adjustments", "facilitator", 5),
-    # .../export.csv: the closed board's nine, adjustments (actor), their evidence
-    Read("export", "facilitator", 11),
+    # .../export.csv: roles, session, participants, dimensions, the board's rows (only the
+    # columns it writes), adjustments (actor), their evidence
+    Read("export", "facilitator", 7),
     # /api/appeals/: roles, appeals (resolver)
     Read("appeals", "hr", 2),
     Read("appeals", "engineer", 2),
-    # /api/promotions/: roles, cases (engineer, team, cycle, scale, nominator, decider), axes,
-    # axis evidence, its reviews, their cycles, committees
-    Read("promotions", "manager", 7),
-    Read("promotions", "hr", 7),
+    # /api/promotions/ (paged): roles, how many cases, their page (engineer, team, cycle,
+    # scale, nominator, decider), axes, axis evidence (review, cycle), committees
+    Read("promotions", "manager", 6),
+    Read("promotions", "hr", 6),
     # /api/audit/events/: roles, page of events (by cursor: nothing is counted)
     Read("audit events", "hr", 2),
     # /api/rubrics/: roles, rubrics annotated with version numbers (draft grants as a subquery)
@@ -537,8 +542,9 @@ READS = [
     Read("page reviews", "engineer", 7),
     Read("page reviews", "manager", 11),
     Read("page reviews", "hr", 11),
-    # /reviews/team/: session, user, roles, cycles, dimensions, reviews, ratings, team metrics
-    Read("page team", "manager", 11),
+    # /reviews/team/: session, user, roles, cycles, reviews, ratings, team metrics (the
+    # dimensions from the per-process rubric cache)
+    Read("page team", "manager", 10),
     # /calibration/: session, user, roles, how many sessions, their page with counts, the
     # filter's cycles, [HR: cycles for process health]
     Read("page calibration", "facilitator", 7),
@@ -547,12 +553,14 @@ READS = [
     # /calibration/{id}/: session, user, roles, the board's nine less roles, waiting reviews,
     # scope teams, scope managers, adjustments, evidence. A row's adjustment form is fetched
     # when opened, so the facilitator's board costs what HR's read-only one does.
-    Read("page board", "facilitator", 17),
-    Read("page board", "hr", 17),
-    Read("page board", "manager", 19),  # + "may I adjust", asked twice: exists a report of mine
-    # /promotions/: session, user, roles, exists a nominee, how many cases, their page (engineer,
-    # cycle), the filter's cycles, the form's engineers, cycles and target levels
-    Read("page promotions", "manager", 13),
+    # With nothing kept yet, the board's summary adds its six (see .../board/ above).
+    Read("page board", "facilitator", 19),
+    Read("page board", "hr", 19),
+    Read("page board", "manager", 21),  # + "may I adjust", asked twice: exists a report of mine
+    # /promotions/: session, user, roles, how many cases, their page (engineer, cycle), the
+    # filter's cycles (of the cases seen), the form's reports and cycles; target levels are
+    # read when the form is shown
+    Read("page promotions", "manager", 10),
     # /audit/: session, user, roles, the latest check, the newest event's number (events
     # arrived since: a difference, not a count), a whole check under way, the latest whole
     # check (the latest was one of the newest events), the page (by event number: nothing is

@@ -24,6 +24,7 @@ from calibration.services import (
     session_create,
     session_open,
 )
+from core import readcache
 from core.errors import Conflict, Forbidden, ValidationFailed
 from promotions.models import PromotionCase
 from reviews.models import DimensionRating, Evidence, Review, ReviewCycle, ScoreSnapshot
@@ -300,8 +301,14 @@ def test_recomputing_twice_stores_nothing_the_second_time(cal: Calibration) -> N
     ScoreSnapshot.objects.filter(review=cal.review(cal.org.engineer)).update(
         formula_version="weighted-mean-gated/0"
     )
+    unchanged = readcache.generation()
     assert cycle_recompute_scores(actor=cal.org.hr, cycle=cal.org.cycle) == 1
+    # A new score is read at once wherever scores show (a later board's previous composites);
+    # a recompute that stores nothing moves nothing.
+    moved = readcache.generation()
+    assert moved > unchanged
     assert cycle_recompute_scores(actor=cal.org.hr, cycle=cal.org.cycle) == 0
+    assert readcache.generation() == moved
 
 
 # ---- a review that becomes ready after the board opened ----------------------------------------

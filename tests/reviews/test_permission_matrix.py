@@ -517,3 +517,6 @@ def test_cycle_list_holds_only_visible_cycles(
         return
     check(response, 200)
     assert [c["name"] for c in response.json()] == expected
+    # One cycle: the same rule, and 404 for a cycle the person may not see.
+    one = world.call(role, "get", "/api/cycles/{cycle}/")
+    check(one, 200 if expected else 404)

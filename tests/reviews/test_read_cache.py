@@ -165,7 +165,13 @@ def test_a_write_that_changes_nothing_moves_nothing(org: Org) -> None:
     review = org.review(org.engineer)
     rating_set_self(actor=org.engineer, review=review, ratings=ALL_MIDPOINT)
     url = f"/api/reviews/{review.pk}/ratings/self/"
-    scopes = ("all", "hr", f"review:{review.pk}", f"person:{org.engineer.pk}")
+    scopes = (
+        "all",
+        "hr",
+        f"review:{review.pk}",
+        f"cycle:{review.cycle_id}",
+        f"person:{org.engineer.pk}",
+    )
     before = readcache.generations(*scopes)
     listed(org.manager)  # now cached
     response = client_for(org.engineer).put(url, {"ratings": ALL_MIDPOINT}, format="json")
