@@ -329,11 +329,7 @@ def kept(key: str | None, name: str, build: Callable[[], Any]) -> Any:
     (built afresh each time when there is no key)."""
     if key is None:
         return build()
-    value = cache.get(f"{key}:{name}")
-    if value is None:
-        value = build()
-        cache.set(f"{key}:{name}", value, SUMMARY_SECONDS)
-    return value
+    return cache.get_or_set(f"{key}:{name}", build, SUMMARY_SECONDS)
 
 
 def _board_summary(

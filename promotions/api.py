@@ -7,7 +7,6 @@ from typing import Any
 from django.http import FileResponse, Http404, HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -139,16 +138,11 @@ def _case_response(
     return Response(CaseSerializer(case, context={"request": request}).data, status=code)
 
 
-class CasePagination(PageNumberPagination):
-    page_size = 50
-
-
 class CaseListView(generics.ListAPIView):
     """The cases you may see, newest first, a page at a time (`?page=`; 50 a page): `count`,
     `next`, `previous` and `results`."""
 
-    serializer_class = CaseSerializer
-    pagination_class = CasePagination
+    serializer_class = CaseSerializer  # paged as every list is (settings.REST_FRAMEWORK)
     queryset = PromotionCase.objects.none()  # for the schema; each request reads its own
 
     def get_queryset(self) -> Any:

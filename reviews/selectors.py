@@ -8,11 +8,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, TextField
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast, Coalesce
 from django.http import Http404
 
 from core import readcache
+from core.filters import named_by
 from core.roles import Role, has_role, is_hr
 from people.models import Engineer, Team
 from people.selectors import engineers_for_user
@@ -410,14 +411,6 @@ def late_joiner_count(cycle: ReviewCycle) -> int:
 
 def late_joiner_search(cycle: ReviewCycle, text: str, limit: int = 10) -> list[Engineer]:
     """Up to `limit` late joiners whose name or username holds every word typed."""
-    words = text.split()[:5]
-    if not words:
+    if not text.split():
         return []
-    found = late_joiner_candidates(cycle)
-    for word in words:
-        found = found.filter(
-            Q(user__username__icontains=word)
-            | Q(user__first_name__icontains=word)
-            | Q(user__last_name__icontains=word)
-        )
-    return list(found[:limit])
+    return list(named_by(late_joiner_candidates(cycle), text, path="user")[:limit])

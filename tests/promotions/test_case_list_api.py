@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rest_framework.pagination import PageNumberPagination
 
-from promotions import api
 from promotions.services import case_nominate
 from tests.conftest import client_for
 from tests.promotions.test_promotions import promo  # noqa: F401 (a fixture)
@@ -28,7 +28,7 @@ def test_the_case_list_comes_a_page_at_a_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     first, second = nominate_both(promo)
-    monkeypatch.setattr(api.CasePagination, "page_size", 1)
+    monkeypatch.setattr(PageNumberPagination, "page_size", 1)  # every list's paging
     client = client_for(promo["org"].manager)
     page = client.get("/api/promotions/").json()
     assert page["count"] == 2
