@@ -30,7 +30,7 @@ from calibration.services import session_create, session_open
 from core.roles import Role
 from reviews.evidence import EvidenceKind
 from reviews.models import DimensionRating, Evidence, Review, ReviewCycle
-from reviews.services import cycle_advance
+from reviews.services import cycle_advance, recount_evidence
 from rubrics.models import RubricVersion
 
 User = get_user_model()
@@ -71,6 +71,7 @@ def _submitted_cycle(
             for rid in ids
             for n in range(2)
         )
+        recount_evidence(ids)
         Review.objects.filter(pk__in=ids).update(
             state=Review.State.MANAGER_SUBMITTED, overall_rating=3, growth_rating=4
         )

@@ -83,6 +83,7 @@ from reviews.services import (
     cycle_open,
     cycle_recompute_scores,
     evidence_add,
+    recount_evidence,
     review_acknowledge,
     review_finalize,
 )
@@ -305,6 +306,7 @@ class Builder:
                     )
                 )
         Evidence.objects.bulk_create(items, batch_size=2000)
+        recount_evidence(reviews)
         DimensionRating.objects.bulk_create(
             (
                 DimensionRating(

@@ -30,6 +30,7 @@ from promotions.packets import render_packet_html, render_packet_pdf
 from promotions.services import case_nominate, case_update, export_batch_request
 from reviews.evidence import EvidenceKind
 from reviews.models import Evidence, Review, ReviewCycle
+from reviews.services import recount_evidence
 from tests.workers import start_worker, stop_worker
 
 User = get_user_model()
@@ -59,6 +60,7 @@ def _case_for(engineer: Engineer, cycle: ReviewCycle, evidence: int) -> Promotio
         )
         for n in range(evidence)
     )
+    recount_evidence(r.pk for r in reviews)
     manager = engineer.manager
     assert manager is not None
     case = case_nominate(

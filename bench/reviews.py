@@ -35,7 +35,7 @@ from core.roles import Role
 from people.models import Engineer, Team
 from reviews.evidence import EvidenceKind
 from reviews.models import DimensionRating, Evidence, ReviewCycle
-from reviews.services import cycle_create, cycle_open, cycle_recompute_scores
+from reviews.services import cycle_create, cycle_open, cycle_recompute_scores, recount_evidence
 from rubrics.models import RubricVersion
 
 User = get_user_model()
@@ -115,6 +115,7 @@ def bench_api(hr: Any, version: RubricVersion, runs: int = 200) -> None:
             for review_id in cycle.reviews.values_list("pk", flat=True)
             for n in range(3)
         )
+        recount_evidence(cycle.reviews.values_list("pk", flat=True))
     review_id = cycle.reviews.values_list("pk", flat=True).first()
 
     # A fresh user object, and its role cache dropped before each request: every request then

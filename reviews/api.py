@@ -122,7 +122,6 @@ class ReviewSerializer(serializers.ModelSerializer):
     manager = serializers.SerializerMethodField()
     level = serializers.CharField(source="level_code")
     cycle = serializers.IntegerField(source="cycle_id")
-    evidence_count = serializers.SerializerMethodField()
     ratings = serializers.SerializerMethodField()
 
     class Meta:
@@ -154,12 +153,6 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     def get_manager(self, review: Review) -> dict[str, Any] | None:
         return _person(review.manager)
-
-    def get_evidence_count(self, review: Review) -> int:
-        annotated = getattr(review, "evidence_count", None)
-        if annotated is not None:
-            return int(annotated)
-        return sum(1 for e in review.evidence.all() if e.is_active)
 
     def to_representation(self, review: Review) -> dict[str, Any]:
         data: dict[str, Any] = super().to_representation(review)

@@ -267,6 +267,9 @@ class Review(models.Model):
     manager_submitted_at = models.DateTimeField(null=True, blank=True)
     finalized_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # Active (not withdrawn) evidence items, kept by the evidence services: lists show and
+    # sort by it without counting the evidence table for every review they could show.
+    evidence_count = models.PositiveIntegerField(default=0, editable=False)
 
     objects = ReviewQuerySet.as_manager()
 

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery, TextField
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.http import Http404
 
 from core import readcache
@@ -66,20 +66,8 @@ LIST_USER_FIELDS = ("username", "first_name", "last_name")
 REVIEW_LIST_ORDER = ("cycle_id", "team__name", "engineer__user__last_name", "pk")
 
 
-def _active_evidence_count() -> QuerySet[Evidence, dict[str, Any]]:
-    """A review's active evidence items, counted as a correlated subquery."""
-    return (
-        Evidence.objects.active()
-        .filter(review=OuterRef("pk"))
-        .order_by()
-        .values("review")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-
-
 def reviews_for_user(user: Any) -> QuerySet[Review]:
-    """Reviews the user may see, with their evidence count, for lists.
+    """Reviews the user may see, for lists.
 
     Lists load only the columns they show: full user rows (passwords, dates) and a GROUP BY
     over every joined column made the list several times slower.
@@ -97,7 +85,6 @@ def reviews_for_user(user: Any) -> QuerySet[Review]:
             "team__name",
             *(f"manager__{f}" for f in LIST_USER_FIELDS),
         )
-        .annotate(evidence_count=Coalesce(Subquery(_active_evidence_count()), 0))
         .prefetch_related(
             Prefetch(
                 "ratings",
@@ -136,19 +123,17 @@ def review_list_rows(user: Any) -> QuerySet[Review, dict[str, Any]]:
     building six model instances per review (most of that endpoint's time)."""
     return (
         Review.objects.filter(visible_reviews_filter(user))
-        .annotate(evidence_count=Coalesce(Subquery(_active_evidence_count()), 0))
         .values(*REVIEW_LIST_COLUMNS, "evidence_count")
         .order_by(*REVIEW_LIST_ORDER)
     )
 
 
 def own_reviews(user: Any) -> QuerySet[Review]:
-    """The user's own reviews, newest cycle first, with their evidence count."""
+    """The user's own reviews, newest cycle first."""
     return (
         Review.objects.filter(engineer__user_id=getattr(user, "pk", None) or 0)
         .select_related("cycle")
         .only(*(f.name for f in Review._meta.concrete_fields), "cycle__name")
-        .annotate(evidence_count=Coalesce(Subquery(_active_evidence_count()), 0))
         .order_by("-cycle__self_review_ends", "-pk")
     )
 
@@ -164,29 +149,25 @@ REVIEW_PAGE_COLUMNS = (
 )
 
 
-def review_page_candidates(user: Any, *, by_evidence: bool = False) -> QuerySet[Review]:
-    """Other people's reviews the user may see, to filter, sort, count and page through (the
-    evidence count only when the list is sorted by it)."""
+def review_page_candidates(user: Any) -> QuerySet[Review]:
+    """Other people's reviews the user may see, to filter, sort, count and page through."""
     reviews = (
         Review.objects.filter(visible_reviews_filter(user))
         .exclude(engineer__user_id=getattr(user, "pk", None) or 0)
         .order_by(*REVIEW_LIST_ORDER)
     )
-    if by_evidence:
-        reviews = reviews.annotate(evidence_count=Coalesce(Subquery(_active_evidence_count()), 0))
     return reviews
 
 
 def review_page_rows(review_ids: list[int]) -> list[dict[str, Any]]:
-    """The columns the reviews page shows, for one page of reviews, in the given order: the
-    evidence counts are computed for these rows alone (in one query)."""
+    """The columns the reviews page shows, for one page of reviews, in the given order."""
     if not review_ids:
         return []
     rows = {
         row["id"]: row
-        for row in Review.objects.filter(pk__in=review_ids)
-        .annotate(evidence_count=Coalesce(Subquery(_active_evidence_count()), 0))
-        .values(*REVIEW_PAGE_COLUMNS, "evidence_count")
+        for row in Review.objects.filter(pk__in=review_ids).values(
+            *REVIEW_PAGE_COLUMNS, "evidence_count"
+        )
     }
     return [rows[pk] for pk in review_ids if pk in rows]
 

@@ -179,9 +179,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
     mine = list(selectors.own_reviews(request.user))
     found = ReviewPageFilter(
         request.GET or None,
-        queryset=selectors.review_page_candidates(
-            request.user, by_evidence="evidence" in request.GET.get("o", "")
-        ),
+        queryset=selectors.review_page_candidates(request.user),
         user=request.user,
     )
     # Page through ids alone (the sort reads few columns; the count stops a few pages past

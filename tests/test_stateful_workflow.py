@@ -651,6 +651,12 @@ class Workflow(RuleBasedStateMachine):
             ]
             assert not waiting, (session, waiting)
 
+    @invariant()
+    def each_review_keeps_the_count_of_its_active_evidence(self) -> None:
+        counted = Counter(Evidence.objects.active().values_list("review_id", flat=True))
+        for pk, stored in Review.objects.values_list("pk", "evidence_count"):
+            assert stored == counted[pk], (pk, stored, counted[pk], self.steps)
+
 
 @pytest.mark.django_db
 def test_the_workflow_holds_under_random_actors(published: Any, hr: Any) -> None:

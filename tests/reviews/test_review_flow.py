@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from core.errors import Conflict, Forbidden, ValidationFailed
@@ -15,6 +16,7 @@ from reviews.services import (
     evidence_withdraw,
     rating_set_manager,
     rating_set_self,
+    recount_evidence,
     review_acknowledge,
     review_finalize,
     review_return,
@@ -102,6 +104,23 @@ def test_paste_accepts_and_refuses_line_by_line(org: Org) -> None:
     assert results[2]["error"] == "Already evidence on this review."
     kinds = sorted(review.evidence.values_list("kind", flat=True))
     assert kinds == ["design_doc", "postmortem", "pull_request"]
+
+
+def test_the_review_keeps_its_count_of_active_evidence(org: Org) -> None:
+    """The stored count lists show and sort by follows adding, pasting and withdrawing, and
+    a refused paste line does not count."""
+    review = org.review(org.engineer)
+    item = evidence_add(actor=org.engineer, review=review, url="https://wiki.acme.io/pm/a")
+    evidence_paste(
+        actor=org.engineer,
+        review=review,
+        text="https://github.com/acme/pay/pull/7\nfile:///etc/passwd\nhttps://wiki.acme.io/pm/b\n",
+    )
+    review.refresh_from_db()
+    assert review.evidence_count == 3
+    evidence_withdraw(actor=org.engineer, evidence=item)
+    review.refresh_from_db()
+    assert review.evidence_count == 2 == review.evidence.active().count()
 
 
 def test_self_review_submit_needs_every_dimension(org: Org) -> None:
@@ -307,3 +326,15 @@ def test_a_reviews_audit_history_includes_its_evidence(org: Org) -> None:
     ]
     edited = next(e for e in events if e["action"] == "reviews.evidence.edited")
     assert edited["payload"]["after"]["title"] == "Payout retries"
+
+
+def test_recount_evidence_counts_evidence_written_in_bulk(org: Org) -> None:
+    review = org.review(org.engineer)
+    Evidence.objects.bulk_create(
+        Evidence(review=review, url=f"https://x.example/{n}", kind="other", title=str(n))
+        for n in range(3)
+    )
+    Evidence.objects.filter(url="https://x.example/0").update(withdrawn_at=timezone.now())
+    recount_evidence([review.pk])
+    review.refresh_from_db()
+    assert review.evidence_count == 2
