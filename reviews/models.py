@@ -275,6 +275,13 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["cycle", "team__name", "engineer__user__last_name"]
+        # The reviews list's sorts, answered a page at a time from an index: a cycle's reviews
+        # team by team (with the team name index), and by evidence, within a state or not.
+        indexes = [
+            models.Index(fields=["cycle", "team"], name="review_cycle_team"),
+            models.Index(fields=["-evidence_count", "-id"], name="review_evidence"),
+            models.Index(fields=["state", "-evidence_count", "-id"], name="review_state_evidence"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["cycle", "engineer"], name="review_per_cycle"),
             models.CheckConstraint(

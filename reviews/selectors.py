@@ -153,7 +153,8 @@ def review_page_candidates(user: Any) -> QuerySet[Review]:
     """Other people's reviews the user may see, to filter, sort, count and page through."""
     reviews = (
         Review.objects.filter(visible_reviews_filter(user))
-        .exclude(engineer__user_id=getattr(user, "pk", None) or 0)
+        # The user's own engineer row by subquery: excluded without joining every review's.
+        .exclude(engineer__in=Engineer.objects.filter(user_id=getattr(user, "pk", None) or 0))
         .order_by(*REVIEW_LIST_ORDER)
     )
     return reviews
