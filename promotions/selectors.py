@@ -27,17 +27,11 @@ from reviews.models import Evidence, ReviewCycle
 
 
 def cases_for_user(user: Any) -> QuerySet[PromotionCase]:
+    # Seven tables at most in one query: past eight, PostgreSQL spends longer choosing how to
+    # join them than reading the rows (planning took 10 ms of a 12 ms list).
     return (
-        PromotionCase.objects.filter(
-            pk__in=PromotionCase.objects.filter(visible_cases_filter(user)).values("pk")
-        )
-        .select_related(
-            "engineer__user",
-            "engineer__team",
-            "cycle__rubric_version__scale",
-            "nominated_by",
-            "decided_by",
-        )
+        PromotionCase.objects.filter(visible_cases_filter(user))
+        .select_related("engineer__user", "cycle__rubric_version__scale", "nominated_by")
         .prefetch_related(
             # Of each item's review only its cycle is asked (`spans_two_periods`): joined to
             # the item, one query instead of three.
@@ -55,9 +49,7 @@ def cases_for_user(user: Any) -> QuerySet[PromotionCase]:
 def case_rows_for_user(user: Any) -> QuerySet[PromotionCase]:
     """The cases a user may see, with only what the list shows."""
     return (
-        PromotionCase.objects.filter(
-            pk__in=PromotionCase.objects.filter(visible_cases_filter(user)).values("pk")
-        )
+        PromotionCase.objects.filter(visible_cases_filter(user))
         .select_related("engineer__user", "cycle")
         .defer("summary", "summary_html", "feedback")
         .order_by("-cycle__self_review_ends", "engineer__user__last_name", "pk")
