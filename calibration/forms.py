@@ -21,6 +21,7 @@ from core.widgets import (
     QuickCheckboxes,
     QuickSelect,
     QuickSelectMultiple,
+    QuickTextarea,
 )
 from people.forms import TeamNamesField, UsernamesField
 from people.models import Team
@@ -39,7 +40,7 @@ class AdjustmentForm(forms.Form):
     rationale = forms.CharField(
         label="Rationale",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Why the rating changes"}),
+        widget=QuickTextarea(attrs={"rows": 2, "placeholder": "Why the rating changes"}),
     )
     evidence = forms.TypedMultipleChoiceField(
         label="Evidence", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
@@ -47,7 +48,7 @@ class AdjustmentForm(forms.Form):
     counterexample = forms.CharField(
         label="Counterexample (when no evidence item applies)",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 1}),
+        widget=QuickTextarea(attrs={"rows": 1}),
     )
 
     def __init__(
@@ -83,7 +84,7 @@ class PreReadForm(forms.Form):
     text = forms.CharField(
         label="Pre-read",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "What should the room know?"}),
+        widget=QuickTextarea(attrs={"rows": 2, "placeholder": "What should the room know?"}),
     )
 
     def __init__(self, *args: Any, reviews: Iterable[tuple[int, str]], **kwargs: Any) -> None:
@@ -258,7 +259,7 @@ class AppealResolveForm(forms.Form):
     resolution = forms.CharField(
         label="Resolution, for the engineer",
         max_length=limits.TEXT,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=QuickTextarea(attrs={"rows": 3}),
         help_text="Why the rating stays or changes, in at least a sentence.",
     )
 

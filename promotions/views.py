@@ -21,7 +21,7 @@ from core.errors import DomainError
 from core.filters import PersonSearchFilter, ThoroughOrderingFilter
 from core.forms import add_service_errors, posted, scale_choices, sort_links
 from core.paging import LookaheadPaginator
-from core.widgets import ListedNamesInput, QuickCheckboxes, QuickRadios, QuickSelect
+from core.widgets import ListedNamesInput, QuickCheckboxes, QuickRadios, QuickSelect, QuickTextarea
 from people.models import Engineer
 from promotions import selectors
 from promotions import services as promotions
@@ -91,7 +91,7 @@ USERNAME_SEPARATORS = re.compile(r"[\s,;]+")
 class CaseForm(forms.Form):
     summary = forms.CharField(
         label="Summary for the committee",
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=QuickTextarea(attrs={"rows": 4}),
         required=False,
         max_length=limits.LONG_TEXT,
         help_text="Why now, in a paragraph. Markdown: **bold**, lists, links.",
@@ -155,7 +155,7 @@ class DecideForm(forms.Form):
     outcome = forms.ChoiceField(choices=PromotionCase.Outcome.choices, widget=QuickRadios)
     feedback = forms.CharField(
         label="Feedback to the engineer",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=QuickTextarea(attrs={"rows": 3}),
         max_length=limits.TEXT,
         required=False,
     )
@@ -168,7 +168,7 @@ class AxisForm(forms.Form):
         coerce=int, empty_value=None, required=False, widget=QuickSelect
     )
     narrative = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 5}),
+        widget=QuickTextarea(attrs={"rows": 5}),
         required=False,
         max_length=limits.LONG_TEXT,
         help_text="Markdown: **bold**, lists, links.",

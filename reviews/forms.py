@@ -74,7 +74,7 @@ class ReasonForm(forms.Form):
 
     reason = forms.CharField(
         max_length=limits.TEXT,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=QuickTextarea(attrs={"rows": 2}),
         error_messages={"required": "Say why, in a sentence."},
     )
 
@@ -107,10 +107,10 @@ class CycleForm(forms.Form):
         widget=QuickSelectMultiple,
         help_text=f"Choose none to cover the whole organisation. {HOW_TO_CHOOSE_SEVERAL}",
     )
-    self_review_ends = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    manager_review_ends = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    calibration_ends = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    finalisation_ends = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    self_review_ends = forms.DateField(widget=QuickDate)
+    manager_review_ends = forms.DateField(widget=QuickDate)
+    calibration_ends = forms.DateField(widget=QuickDate)
+    finalisation_ends = forms.DateField(widget=QuickDate)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -124,7 +124,7 @@ class CycleForm(forms.Form):
                 required=False,
                 label="Teams",
                 help_text=CYCLE_TEAMS_HELP,
-                widget=forms.Textarea(attrs={"rows": 3}),
+                widget=QuickTextarea(attrs={"rows": 3}),
             )
 
 
