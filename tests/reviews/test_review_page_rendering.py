@@ -51,6 +51,7 @@ ODD_TEXT = 'He said "<b>5 & 6</b>"'
             forms.DateInput(attrs={"type": "date"}),
             datetime.date(2026, 3, 9),
         ),
+        (QuickDate(), forms.DateInput(attrs={"type": "date"}), datetime.date(2026, 12, 1)),
         (QuickTextarea(attrs={"rows": 2}), forms.Textarea(attrs={"rows": 2}), ODD_TEXT),
         (QuickTextarea(), forms.Textarea(), None),
     ],
