@@ -183,7 +183,7 @@ class QuickTextarea(forms.Textarea):
         )
 
 
-class SearchInput(forms.TextInput):
+class SearchInput(_QuickInput, forms.TextInput):
     input_type = "search"
 
 
@@ -195,7 +195,7 @@ class ChosenCheckbox(QuickRadios):
     input_type = "checkbox"
 
 
-class ListedNamesInput(forms.TextInput):
+class ListedNamesInput(_QuickInput, forms.TextInput):
     """Names typed into a box (usernames, team names), together with any ticked among a
     search's suggestions: every value posted under the field's name, read as one list."""
 

@@ -13,7 +13,14 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from core.widgets import QuickDate, QuickText, QuickTextarea, QuickURL
+from core.widgets import (
+    ListedNamesInput,
+    QuickDate,
+    QuickText,
+    QuickTextarea,
+    QuickURL,
+    SearchInput,
+)
 from reviews.services import evidence_add, rating_set_self, review_submit_self
 from rubrics.selectors import version_data
 from tests.reviews.conftest import ALL_MIDPOINT, Org
@@ -52,6 +59,16 @@ ODD_TEXT = 'He said "<b>5 & 6</b>"'
             datetime.date(2026, 3, 9),
         ),
         (QuickDate(), forms.DateInput(attrs={"type": "date"}), datetime.date(2026, 12, 1)),
+        (
+            SearchInput(attrs={"placeholder": "a & b"}),
+            forms.TextInput({"type": "search", "placeholder": "a & b"}),
+            "x",
+        ),
+        (
+            ListedNamesInput(attrs={"autocomplete": "off"}),
+            forms.TextInput(attrs={"autocomplete": "off"}),
+            "ada, bo",
+        ),
         (QuickTextarea(attrs={"rows": 2}), forms.Textarea(attrs={"rows": 2}), ODD_TEXT),
         (QuickTextarea(), forms.Textarea(), None),
     ],
