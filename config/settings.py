@@ -112,6 +112,7 @@ TEMPLATES = [
                 "core.context_processors.page_url",
                 "notify.context_processors.unread",
             ],
+            "builtins": ["core.templatetags.fields"],
         },
     },
 ]

@@ -138,3 +138,35 @@ def test_the_review_pickers_write_what_django_writes(hr: Any) -> None:
     for name in ("cycle", "team", "manager", "state"):
         assert_same_as_django(filters.form[name])
     assert '<option value="calibrated" selected>' in str(filters.form["state"])
+
+
+# How a field was laid out by `{% include %}` before `as_field` wrote it in Python.
+FIELD_TEMPLATE = (
+    """<p class="field{% if field.errors %} has-error{% endif %}">
+  <label for="{{ field.id_for_label }}">{{ field.label }}</label>
+  {{ field }}
+  {% if field.help_text %}<span class="muted" id="{{ field.auto_id }}_helptext">"""
+    """{{ field.help_text }}</span>{% endif %}
+  {% for error in field.errors %}<span class="error" role="alert">{{ error }}</span>{% endfor %}
+</p>"""
+)
+
+
+class Labelled(forms.Form):
+    name = forms.CharField(label="Name <& co>", help_text='Say "who" & <why>', max_length=3)
+    plain = forms.CharField(required=False)
+    pick = forms.ChoiceField(choices=CHOICES, widget=QuickRadios, help_text="One.")
+
+
+@pytest.mark.parametrize("data", [None, {"name": "far too long", "pick": "9"}])
+def test_as_field_writes_what_the_field_template_wrote(data: dict[str, str] | None) -> None:
+    from django.template import Context, Template
+
+    from core.templatetags.fields import as_field
+
+    form = Labelled(data)
+    for bound in form:
+        expected = Template(FIELD_TEMPLATE).render(Context({"field": bound}))
+        assert as_field(bound) == expected
+    if data:  # the failed form's fields say so, beside the field
+        assert [b.name for b in form if "has-error" in as_field(b)] == ["name", "pick"]
