@@ -3,6 +3,7 @@ team, state and manager, a search by the engineer's name, and sorting."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import django_filters
@@ -203,16 +204,21 @@ class ReviewPageFilter(ReviewFilter):
         self.user = user
         for name in ("cycle", "team", "manager"):
             # Read when the picker is shown or a value checked, not for a page without one.
-            self.filters[name].extra["choices"] = lambda name=name: picker_choices(user)[name]
+            self.filters[name].extra["choices"] = lambda name=name: self.pickers[name]
+
+    @cached_property
+    def pickers(self) -> dict[str, list[tuple[str, str]]]:
+        """`picker_choices`, read once for the page (each picker and each check of a value
+        would otherwise ask the cache again)."""
+        return picker_choices(self.user)
 
     def get_form_class(self) -> Any:
         """Each of the team and manager pickers, when it would offer more than a screenful,
         becomes a search by name beside the one value chosen by id (`?team=<id>`, as other
         pages link), shown by its name; otherwise the search is not offered. Decided when the
         form is first needed, so that a page without one reads no picker."""
-        pickers = picker_choices(self.user)
         for name, search in SEARCHED_BY.items():
-            if len(pickers[name]) > LONGEST_PICKER:
+            if len(self.pickers[name]) > LONGEST_PICKER:
                 value = self.data.get(name) if self.data else None
                 self.filters[name].extra.update(
                     choices=lambda name=name, value=value: chosen_choice(self.user, name, value),

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Exists, IntegerField, OuterRef, Q, Value
 
 from core.readcache import cycle_scope
+from core.requestmemo import remembered
 from core.roles import is_hr, is_hr_or_system
 from people.models import Engineer
 from reviews.models import Review, ReviewHandover
@@ -36,8 +37,12 @@ def visible_reviews_filter(user: Any) -> Q:
 def _reach(user: Any) -> tuple[list[int], list[int], list[int]]:
     """The user's own engineer profile, the users reporting to them directly who are recorded
     as the manager of a review (the skip-level reviews), and the reviews handed over to or from
-    them: one query of indexed lookups. (Listing every report would make PostgreSQL expect a
-    hundred reviews for each, and read the whole table.)"""
+    them: one query of indexed lookups, once per page. (Listing every report would make
+    PostgreSQL expect a hundred reviews for each, and read the whole table.)"""
+    return remembered(("review-reach", user.pk), lambda: _read_reach(user))
+
+
+def _read_reach(user: Any) -> tuple[list[int], list[int], list[int]]:
     own, report, handover = (Value(kind, output_field=IntegerField()) for kind in range(3))
     engineers = Engineer.objects.order_by()
     rows = (

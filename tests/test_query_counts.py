@@ -537,14 +537,15 @@ READS = [
     # Every page also counts the unread notifications in its navigation (one query).
     # /reviews/: session, user, roles, own reviews (with evidence counts), how many others,
     # [when there are others: the page's ids, their rows (with evidence counts); the filters'
-    # choices: HR every cycle, team and manager; anyone else their reach, then the cycles,
-    # teams and managers of their reviews in one query]
+    # choices: HR every cycle, team and manager; anyone else the cycles, teams and managers of
+    # their reviews in one query]; a manager's reach (whom they may see) read once for the page
     Read("page reviews", "engineer", 7),
-    Read("page reviews", "manager", 11),
+    Read("page reviews", "manager", 10),
     Read("page reviews", "hr", 11),
-    # /reviews/team/: session, user, roles, cycles, reviews, ratings, team metrics (the
-    # dimensions from the per-process rubric cache)
-    Read("page team", "manager", 10),
+    # /reviews/team/: session, user, roles, the manager's reach (once, for the cycles and the
+    # reviews), cycles, reviews, ratings, team metrics (the dimensions from the per-process
+    # rubric cache), unread notifications
+    Read("page team", "manager", 9),
     # /calibration/: session, user, roles, how many sessions, their page with counts, the
     # filter's cycles, [HR: cycles for process health]
     Read("page calibration", "facilitator", 7),
