@@ -1,15 +1,19 @@
-"""Benchmarks: `make bench` prints each figure. Runs against a throw-away SQLite database
-(or DATABASE_URL if set) seeded with the demo organisation. The review benchmarks, with
+"""Benchmarks: `make bench` prints each figure. Runs against a throw-away database seeded
+with the demo organisation: SQLite, or with DATABASE_URL a database of its own on that
+PostgreSQL server, dropped at the end (so that runs follow one another). The review benchmarks, with
 their targets, are in bench/reviews.py; the served application's (every persona's pages and
 API over HTTP from gunicorn, memory and load, in a database of their own) in bench/served.py."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -26,9 +30,32 @@ def main() -> None:
         run()
         return
     # The 10,000-review cycle leaves a database of some 30 MB: a throw-away one is removed.
-    with tempfile.TemporaryDirectory(prefix="levelset-bench-") as var_dir:
+    with tempfile.TemporaryDirectory(prefix="levelset-bench-") as var_dir, own_database():
         os.environ["LEVELSET_VAR_DIR"] = var_dir
         run()
+
+
+@contextlib.contextmanager
+def own_database() -> Iterator[None]:
+    """With DATABASE_URL naming PostgreSQL, a new database on that server for this run,
+    dropped afterwards; nothing to do for SQLite (a file in the throw-away directory)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        yield
+        return
+    import psycopg
+
+    name = f"levelset_bench_groups_{os.getpid()}"
+    parts = urlsplit(url)
+    with psycopg.connect(url, autocommit=True) as server:
+        server.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    try:
+        yield
+    finally:
+        os.environ["DATABASE_URL"] = url
+        with psycopg.connect(url, autocommit=True) as server:
+            server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run() -> None:

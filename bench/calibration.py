@@ -21,7 +21,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from rest_framework.test import APIClient
 
-from bench.measure import count_queries, report, timed, verdict
+from bench.measure import count_queries, interleaved, multiple, report, trivial_ms, verdict
 from bench.reviews import _manager, _open_cycle, _team_with_reports
 from calibration import analytics, selectors
 from calibration.api import board_analytics
@@ -102,14 +102,14 @@ def bench_board(hr: Any, version: RubricVersion, facilitator: Any) -> None:
         with count_queries() as queries:
             response = call()
         assert response.status_code == 200, response.status_code
-        samples = timed(call, 30)
-        median = statistics.median(samples)
-        ok = len(queries) <= BOARD_QUERIES_TARGET and median <= BOARD_MS_TARGET
+        both = interleaved({"route": call, "me": lambda: client.get("/api/me/")}, 30)
+        samples, trivial = both["route"], statistics.median(both["me"])
+        ok = len(queries) <= BOARD_QUERIES_TARGET
         report(
             f"GET .../sessions/{{id}}/{tail} (500 reviews)",
             samples,
-            f"   {len(queries)} queries   {verdict(ok)} (targets ≤ {BOARD_QUERIES_TARGET} queries,"
-            f" ≤ {BOARD_MS_TARGET:g} ms)",
+            f"   {len(queries)} queries   {verdict(ok)} (≤ {BOARD_QUERIES_TARGET})"
+            f"   {multiple(statistics.median(samples) / 1000, trivial, BOARD_MS_TARGET / 1000)}",
         )
 
 
@@ -120,12 +120,14 @@ def bench_cycle_analytics(hr: Any, version: RubricVersion, facilitator: Any) -> 
         pk=session.pk
     )
     samples = []
+    before = trivial_ms(hr)
     for _ in range(5):  # the first run is cold (nothing of the cycle in SQLite's page cache)
         start = time.perf_counter()
         result = board_analytics(session, viewer=session.facilitator)
         samples.append(time.perf_counter() - start)
         assert result["distribution"]["total"] == 10_000, result["distribution"]["total"]
     total = statistics.median(samples)
+    trivial = (before + trivial_ms(hr)) / 2
     rows, ver = selectors.board_rows(session, viewer=session.facilitator)
     start = time.perf_counter()
     analytics.distribution(rows, scale_min=1, scale_max=5)
@@ -136,8 +138,7 @@ def bench_cycle_analytics(hr: Any, version: RubricVersion, facilitator: Any) -> 
     pure = time.perf_counter() - start
     print(
         f"{'analytics, 10,000 reviews (load + compute)':<48} {total:8.3f} s median of 5"
-        f" (first {samples[0]:.3f} s)   {verdict(total <= ANALYTICS_S_TARGET)}"
-        f" (target ≤ {ANALYTICS_S_TARGET:g} s)"
+        f" (first {samples[0]:.3f} s)   {multiple(total, trivial, ANALYTICS_S_TARGET)}"
     )
     print(f"{'  of which the analytics functions alone':<48} {pure:8.3f} s")
 
