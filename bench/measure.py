@@ -61,10 +61,10 @@ def count_queries() -> Iterator[list[str]]:
 
 
 # Targets first set in seconds are kept as multiples of the trivial request (GET /api/me/ in
-# this process, authenticated, about 1.5 ms when this 2-core machine is quiet), so that they
+# this process, authenticated: about 1 ms when this 2-core machine is quiet), so that they
 # hold whatever its load: each long figure is divided by the trivial request timed just before
 # and just after it.
-TRIVIAL_QUIET_MS = 1.5
+TRIVIAL_QUIET_MS = 1.0
 
 
 def trivial_ms(user: Any, runs: int = 60) -> float:

@@ -472,10 +472,11 @@ READS = [
     Read("reviews", "engineer", 5, "miss"),
     Read("reviews", "engineer", 1, "hit"),
     Read("reviews", "director", 5, "miss"),  # skip-level reports
-    # /api/reviews/{id}/: roles; review (cycle, version, scale, people, team), ratings,
-    # evidence (levels, dimensions and criteria of a released version: once per process)
-    Read("review", "manager", 5),
-    Read("review", "engineer", 5),
+    # /api/reviews/{id}/: roles, reach; review (cycle, people, team), its rubric version
+    # (rubric, scale: by itself, cheaper to plan), ratings, evidence (levels, dimensions and
+    # criteria of a released version: once per process)
+    Read("review", "manager", 6),
+    Read("review", "engineer", 6),
     # /api/reviews/{id}/score/ (read cache) miss: roles, review (engineer, cycle, version),
     # ratings, evidence (rubric content from the per-process cache); hit: roles only
     Read("score", "engineer", 5, "miss"),
@@ -487,9 +488,9 @@ READS = [
     # manager's by visible reviews)
     Read("cycles", "hr", 2),
     Read("cycles", "manager", 3),
-    # /api/reviews/{id}/evidence/: roles; review, ratings, evidence (the rubric's content as
-    # above)
-    Read("evidence", "engineer", 5),
+    # /api/reviews/{id}/evidence/: roles, reach; review, rubric version, ratings, evidence
+    # (the rubric's content as above)
+    Read("evidence", "engineer", 6),
     # /api/teams/{id}/metrics/: team, roles, [non-HR: exists a visible review], metrics (cycle)
     Read("team metrics", "hr", 3),
     Read("team metrics", "manager", 5),
