@@ -42,7 +42,6 @@ from audit.services import chain_status
 from audit.tasks import whole_check_queue
 from core import limits
 from core.roles import is_hr
-from core.widgets import QuickSelect
 
 PER_PAGE = 50
 
@@ -84,7 +83,7 @@ def _action_options() -> SafeString:
     )
 
 
-class ActionSelect(QuickSelect):
+class ActionSelect(forms.Select):
     """The action picker: actions grouped by area (<optgroup>), the options built once and
     the chosen one marked, instead of a template rendered per option on every visit."""
 
@@ -141,7 +140,6 @@ class AuditPageFilter(AuditEventFilter):
         choices=lambda: [(a, a) for a in registry.areas()],
         method="by_area",
         empty_label="Every area",
-        widget=QuickSelect,
     )
     action = django_filters.ChoiceFilter(
         field_name="action",

@@ -15,14 +15,7 @@ from calibration.models import Adjustment, Appeal
 from core import limits, readcache
 from core.forms import scale_choices
 from core.roles import Role, people_with_roles
-from core.widgets import (
-    HOW_TO_CHOOSE_SEVERAL,
-    LONGEST_PICKER,
-    QuickCheckboxes,
-    QuickSelect,
-    QuickSelectMultiple,
-    QuickTextarea,
-)
+from core.widgets import HOW_TO_CHOOSE_SEVERAL, LONGEST_PICKER, TallSelectMultiple
 from people.forms import TeamNamesField, UsernamesField
 from people.models import Team
 from reviews.models import Evidence, ReviewCycle
@@ -40,7 +33,7 @@ class AdjustmentForm(forms.Form):
     rationale = forms.CharField(
         label="Rationale",
         required=False,
-        widget=QuickTextarea(attrs={"rows": 2, "placeholder": "Why the rating changes"}),
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Why the rating changes"}),
     )
     evidence = forms.TypedMultipleChoiceField(
         label="Evidence", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
@@ -48,7 +41,7 @@ class AdjustmentForm(forms.Form):
     counterexample = forms.CharField(
         label="Counterexample (when no evidence item applies)",
         required=False,
-        widget=QuickTextarea(attrs={"rows": 1}),
+        widget=forms.Textarea(attrs={"rows": 1}),
     )
 
     def __init__(
@@ -84,7 +77,7 @@ class PreReadForm(forms.Form):
     text = forms.CharField(
         label="Pre-read",
         required=False,
-        widget=QuickTextarea(attrs={"rows": 2, "placeholder": "What should the room know?"}),
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "What should the room know?"}),
     )
 
     def __init__(self, *args: Any, reviews: Iterable[tuple[int, str]], **kwargs: Any) -> None:
@@ -145,43 +138,40 @@ class SessionForm(forms.Form):
     # Each people or team list is a select box several rows high, rendered in Python, while
     # it fits on a screen; past that (an organisation's hundreds of managers and teams) a box
     # of usernames or team names with a search beside it (_searches_for_long_lists).
-    cycle = forms.ModelChoiceField(
-        queryset=ReviewCycle.objects.none(), empty_label=None, widget=QuickSelect
-    )
+    cycle = forms.ModelChoiceField(queryset=ReviewCycle.objects.none(), empty_label=None)
     name = forms.CharField(max_length=120, help_text="For example: 2026 H2 — Payments.")
     facilitator = PersonChoiceField(
         queryset=people_with_roles(Role.FACILITATOR, Role.HR),
         empty_label="Choose…",
-        widget=QuickSelect,
     )
     managers = PeopleChoiceField(
         queryset=people_with_roles(Role.MANAGER),
         required=False,
-        widget=QuickSelectMultiple,
+        widget=TallSelectMultiple,
         label="Managers taking part",
         help_text=HOW_TO_CHOOSE_SEVERAL,
     )
     observers = PeopleChoiceField(
         queryset=people_with_roles(Role.HR, Role.MANAGER),
         required=False,
-        widget=QuickSelectMultiple,
+        widget=TallSelectMultiple,
         label="Observers (read along)",
         help_text=HOW_TO_CHOOSE_SEVERAL,
     )
     teams = forms.ModelMultipleChoiceField(
         queryset=Team.objects.order_by("name"),
         required=False,
-        widget=QuickSelectMultiple,
+        widget=TallSelectMultiple,
         label="Scope: teams",
         help_text=HOW_TO_CHOOSE_SEVERAL,
     )
     levels = forms.MultipleChoiceField(
-        required=False, widget=QuickCheckboxes, label="Scope: levels"
+        required=False, widget=forms.CheckboxSelectMultiple, label="Scope: levels"
     )
     scope_managers = PeopleChoiceField(
         queryset=people_with_roles(Role.MANAGER),
         required=False,
-        widget=QuickSelectMultiple,
+        widget=TallSelectMultiple,
         label="Scope: reports of these managers",
         help_text=HOW_TO_CHOOSE_SEVERAL,
     )
@@ -259,7 +249,7 @@ class AppealResolveForm(forms.Form):
     resolution = forms.CharField(
         label="Resolution, for the engineer",
         max_length=limits.TEXT,
-        widget=QuickTextarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Why the rating stays or changes, in at least a sentence.",
     )
 

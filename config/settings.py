@@ -98,6 +98,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+# Django's standard widgets written in Python rather than through their templates (core.widgets).
+FORM_RENDERER = "core.widgets.PythonRenderer"
 
 TEMPLATES = [
     {
@@ -152,6 +154,12 @@ else:
         f" -c max_parallel_workers_per_gather={env_int('DB_PARALLEL_WORKERS', 0)}"
         f" -c jit={'on' if env_bool('DB_JIT', False) else 'off'}",
     )
+    # A form's choices and the bulk jobs read with QuerySet.iterator(): on a server-side cursor
+    # that is a DECLARE, a FETCH and a CLOSE per picker (three round trips where one does),
+    # held open past its transaction, and impossible behind a transaction-pooling PgBouncer.
+    # Client-side cursors still read in chunks; the jobs that walk big tables (the audit
+    # verifier) read in keyed batches instead.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     # Per process on PostgreSQL too, so two test runs on one server never share a database.
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -15,7 +15,6 @@ from core.errors import DomainError
 from core.forms import add_service_errors, posted
 from core.paging import LookaheadPaginator
 from core.roles import is_hr
-from core.widgets import QuickSelect
 from promotions import selectors
 from promotions import services as promotions
 from reviews.models import ReviewCycle
@@ -29,7 +28,6 @@ class BatchExportForm(forms.Form):
         required=False,
         empty_label="—",
         help_text="Every promotion case of the cycle.",
-        widget=QuickSelect,
     )
     session = forms.ModelChoiceField(
         queryset=CalibrationSession.objects.select_related("cycle"),
@@ -37,7 +35,6 @@ class BatchExportForm(forms.Form):
         empty_label="—",
         label="Or a calibration session",
         help_text="The cases of the engineers on its board.",
-        widget=QuickSelect,
     )
 
     def clean(self) -> dict[str, object]:

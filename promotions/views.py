@@ -21,7 +21,7 @@ from core.errors import DomainError
 from core.filters import PersonSearchFilter, ThoroughOrderingFilter
 from core.forms import add_service_errors, posted, scale_choices, sort_links
 from core.paging import LookaheadPaginator
-from core.widgets import ListedNamesInput, QuickCheckboxes, QuickRadios, QuickSelect, QuickTextarea
+from core.widgets import ListedNamesInput
 from people.models import Engineer
 from promotions import selectors
 from promotions import services as promotions
@@ -41,15 +41,12 @@ def _target_levels() -> list[tuple[str, str]]:
 
 class NominateForm(forms.Form):
     engineer: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        queryset=Engineer.objects.none(), label="Engineer", widget=QuickSelect
+        queryset=Engineer.objects.none(), label="Engineer"
     )
-    cycle = forms.ModelChoiceField(
-        queryset=ReviewCycle.objects.all(), label="Cycle", widget=QuickSelect
-    )
+    cycle = forms.ModelChoiceField(queryset=ReviewCycle.objects.all(), label="Cycle")
     target_level = forms.ChoiceField(
         label="Target level",
         help_text="A level above the engineer's, from the cycle's rubric.",
-        widget=QuickSelect,
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -66,10 +63,10 @@ class NominateForm(forms.Form):
 class CaseFilter(django_filters.FilterSet):
     q = PersonSearchFilter(user_path="engineer__user", label="Engineer")
     status = django_filters.ChoiceFilter(
-        choices=PromotionCase.Status.choices, empty_label="Any status", widget=QuickSelect
+        choices=PromotionCase.Status.choices, empty_label="Any status"
     )
     cycle = django_filters.ModelChoiceFilter(
-        queryset=ReviewCycle.objects.none(), empty_label="Every cycle", widget=QuickSelect
+        queryset=ReviewCycle.objects.none(), empty_label="Every cycle"
     )
     o = ThoroughOrderingFilter(
         fields=(("engineer__user__last_name", "name"), ("status", "status"), ("cycle", "cycle")),
@@ -91,7 +88,7 @@ USERNAME_SEPARATORS = re.compile(r"[\s,;]+")
 class CaseForm(forms.Form):
     summary = forms.CharField(
         label="Summary for the committee",
-        widget=QuickTextarea(attrs={"rows": 4}),
+        widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
         max_length=limits.LONG_TEXT,
         help_text="Why now, in a paragraph. Markdown: **bold**, lists, links.",
@@ -152,10 +149,10 @@ def _committee_found(request: HttpRequest, case: PromotionCase) -> dict[str, Any
 
 
 class DecideForm(forms.Form):
-    outcome = forms.ChoiceField(choices=PromotionCase.Outcome.choices, widget=QuickRadios)
+    outcome = forms.ChoiceField(choices=PromotionCase.Outcome.choices, widget=forms.RadioSelect)
     feedback = forms.CharField(
         label="Feedback to the engineer",
-        widget=QuickTextarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3}),
         max_length=limits.TEXT,
         required=False,
     )
@@ -164,16 +161,14 @@ class DecideForm(forms.Form):
 class AxisForm(forms.Form):
     """One readiness axis, rated on the cycle's rubric scale (anchors shown)."""
 
-    rating = forms.TypedChoiceField(
-        coerce=int, empty_value=None, required=False, widget=QuickSelect
-    )
+    rating = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
     narrative = forms.CharField(
-        widget=QuickTextarea(attrs={"rows": 5}),
+        widget=forms.Textarea(attrs={"rows": 5}),
         required=False,
         max_length=limits.LONG_TEXT,
         help_text="Markdown: **bold**, lists, links.",
     )
-    evidence = forms.MultipleChoiceField(widget=QuickCheckboxes, required=False)
+    evidence = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False)
 
     def __init__(
         self,

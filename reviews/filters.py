@@ -14,7 +14,7 @@ from core import limits, readcache
 from core.api import IdFilter
 from core.filters import PersonSearchFilter, ThoroughOrderingFilter
 from core.roles import Role, is_hr, people_with_roles
-from core.widgets import LONGEST_PICKER, ChosenCheckbox, QuickSelect, SearchInput
+from core.widgets import LONGEST_PICKER, ChosenCheckbox, SearchInput
 from people.models import Team
 from reviews.models import Review, ReviewCycle
 from reviews.permissions import visible_reviews_filter
@@ -174,17 +174,13 @@ class ReviewPageFilter(ReviewFilter):
     search by name."""
 
     cycle = django_filters.ChoiceFilter(
-        field_name="cycle_id", choices=[], empty_label="Every cycle", widget=QuickSelect
+        field_name="cycle_id", choices=[], empty_label="Every cycle"
     )
-    team = django_filters.ChoiceFilter(
-        field_name="team_id", choices=[], empty_label="Every team", widget=QuickSelect
-    )
+    team = django_filters.ChoiceFilter(field_name="team_id", choices=[], empty_label="Every team")
     manager = django_filters.ChoiceFilter(
-        field_name="manager_id", choices=[], empty_label="Every manager", widget=QuickSelect
+        field_name="manager_id", choices=[], empty_label="Every manager"
     )
-    state = django_filters.ChoiceFilter(
-        choices=Review.State.choices, empty_label="Any state", widget=QuickSelect
-    )
+    state = django_filters.ChoiceFilter(choices=Review.State.choices, empty_label="Any state")
     # Used in place of the team and manager pickers when those would be too long to offer.
     team_name = django_filters.CharFilter(
         field_name="team__name",

@@ -10,17 +10,7 @@ from django.db.models import QuerySet
 
 from core import limits
 from core.forms import scale_choices
-from core.widgets import (
-    HOW_TO_CHOOSE_SEVERAL,
-    LONGEST_PICKER,
-    QuickCheckboxes,
-    QuickDate,
-    QuickSelect,
-    QuickSelectMultiple,
-    QuickText,
-    QuickTextarea,
-    QuickURL,
-)
+from core.widgets import HOW_TO_CHOOSE_SEVERAL, LONGEST_PICKER, DatePicker, TallSelectMultiple
 from people.forms import TeamNamesField
 from people.models import Engineer, Team
 from reviews.evidence import EvidenceKind
@@ -32,26 +22,26 @@ class EvidenceForm(forms.Form):
     url = forms.CharField(
         label="Link",
         max_length=4000,
-        widget=QuickURL(attrs={"placeholder": "https://github.com/org/repo/pull/123"}),
+        widget=forms.URLInput(attrs={"placeholder": "https://github.com/org/repo/pull/123"}),
     )
     title = forms.CharField(
         max_length=200,
         required=False,
         help_text="Leave empty to use the link.",
-        widget=QuickText,
     )
     kind = forms.ChoiceField(
         choices=[("", "Guess from the link"), *EvidenceKind.choices],
         required=False,
-        widget=QuickSelect,
     )
     occurred_on = forms.DateField(
-        label="Date", required=False, widget=QuickDate(attrs={"type": "date"})
+        label="Date", required=False, widget=DatePicker(attrs={"type": "date"})
     )
     contribution = forms.CharField(
-        label="Your contribution", required=False, widget=QuickTextarea(attrs={"rows": 2})
+        label="Your contribution", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    dimensions = forms.MultipleChoiceField(label="Supports", required=False, widget=QuickCheckboxes)
+    dimensions = forms.MultipleChoiceField(
+        label="Supports", required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args: Any, review: Review, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -74,7 +64,7 @@ class ReasonForm(forms.Form):
 
     reason = forms.CharField(
         max_length=limits.TEXT,
-        widget=QuickTextarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Say why, in a sentence."},
     )
 
@@ -96,7 +86,6 @@ class CycleForm(forms.Form):
         queryset=RubricVersion.objects.none(),
         label="Rubric version",
         empty_label=None,
-        widget=QuickSelect,
         help_text="Reviews are rated against this published version.",
     )
     # A select box several rows high, rendered in Python; named in a box instead when the
@@ -104,13 +93,13 @@ class CycleForm(forms.Form):
     teams = forms.ModelMultipleChoiceField(
         queryset=Team.objects.order_by("name"),
         required=False,
-        widget=QuickSelectMultiple,
+        widget=TallSelectMultiple,
         help_text=f"Choose none to cover the whole organisation. {HOW_TO_CHOOSE_SEVERAL}",
     )
-    self_review_ends = forms.DateField(widget=QuickDate)
-    manager_review_ends = forms.DateField(widget=QuickDate)
-    calibration_ends = forms.DateField(widget=QuickDate)
-    finalisation_ends = forms.DateField(widget=QuickDate)
+    self_review_ends = forms.DateField(widget=DatePicker)
+    manager_review_ends = forms.DateField(widget=DatePicker)
+    calibration_ends = forms.DateField(widget=DatePicker)
+    finalisation_ends = forms.DateField(widget=DatePicker)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -124,7 +113,7 @@ class CycleForm(forms.Form):
                 required=False,
                 label="Teams",
                 help_text=CYCLE_TEAMS_HELP,
-                widget=QuickTextarea(attrs={"rows": 3}),
+                widget=forms.Textarea(attrs={"rows": 3}),
             )
 
 
@@ -181,7 +170,7 @@ class LateJoinerForm(forms.Form):
 class PasteForm(forms.Form):
     text = forms.CharField(
         label="Paste links, one per line",
-        widget=QuickTextarea(
+        widget=forms.Textarea(
             attrs={
                 "rows": 4,
                 "placeholder": "https://github.com/org/repo/pull/1\nhttps://wiki/postmortems/...",
@@ -208,16 +197,15 @@ class RatingsForm(forms.Form):
                 coerce=int,
                 empty_value=None,
                 required=False,
-                widget=QuickSelect,
             )
             self.fields[f"{d.key}-justification"] = forms.CharField(
-                label="Justification", required=False, widget=QuickTextarea(attrs={"rows": 2})
+                label="Justification", required=False, widget=forms.Textarea(attrs={"rows": 2})
             )
             if who == "manager":
                 self.fields[f"{d.key}-counterexample"] = forms.CharField(
                     label="Counterexample (for a low rating without evidence)",
                     required=False,
-                    widget=QuickTextarea(attrs={"rows": 1}),
+                    widget=forms.Textarea(attrs={"rows": 1}),
                 )
         if who == "manager":
             self.fields["overall_rating"] = forms.TypedChoiceField(
@@ -226,7 +214,6 @@ class RatingsForm(forms.Form):
                 coerce=int,
                 empty_value=None,
                 required=False,
-                widget=QuickSelect,
             )
             growth = scale_choices(
                 (p, "") for p in range(GROWTH_SCALE.minimum, GROWTH_SCALE.maximum + 1)
@@ -237,7 +224,6 @@ class RatingsForm(forms.Form):
                 coerce=int,
                 empty_value=None,
                 required=False,
-                widget=QuickSelect,
             )
 
     def ratings(self) -> dict[str, dict[str, Any]]:

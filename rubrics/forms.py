@@ -13,7 +13,6 @@ from django import forms
 
 from core import limits
 from core.errors import DomainError
-from core.widgets import QuickTextarea
 from rubrics.linter import GOVERNANCE_FIELDS
 
 GOVERNANCE_LABELS = {
@@ -36,7 +35,7 @@ class ImportForm(forms.Form):
         label="Or paste the YAML",
         required=False,
         max_length=limits.MAX_UPLOAD_BYTES,
-        widget=QuickTextarea(attrs={"rows": 8, "spellcheck": "false"}),
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -66,7 +65,7 @@ class DraftForm(forms.Form):
     and the scale stay as they are (change them by importing a document)."""
 
     description = forms.CharField(
-        max_length=limits.LONG_TEXT, required=False, widget=QuickTextarea(attrs={"rows": 3})
+        max_length=limits.LONG_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
     def __init__(self, *args: Any, document: dict[str, Any], **kwargs: Any) -> None:
@@ -122,14 +121,14 @@ class DraftForm(forms.Form):
                 label=GOVERNANCE_LABELS[g],
                 required=False,
                 max_length=limits.TEXT,
-                widget=QuickTextarea(attrs={"rows": 2}),
+                widget=forms.Textarea(attrs={"rows": 2}),
             )
         for code in self.levels:
             fields[f"d{i}-criteria-{code}"] = forms.CharField(
                 label=f"Criterion at {code}",
                 required=False,
                 max_length=limits.TEXT,
-                widget=QuickTextarea(attrs={"rows": 2}),
+                widget=forms.Textarea(attrs={"rows": 2}),
             )
         for field in fields.values():
             field.widget.attrs.setdefault("data-dimension", name)
@@ -190,7 +189,7 @@ class RationaleForm(forms.Form):
     rationale = forms.CharField(
         label="Why this version exists",
         max_length=limits.TEXT,
-        widget=QuickTextarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Shown in the changelog and the audit log.",
         error_messages={"required": "Say why this version exists: publishing needs a rationale."},
     )
@@ -200,6 +199,6 @@ class SendBackForm(forms.Form):
     reason = forms.CharField(
         label="What should change before approval?",
         max_length=limits.TEXT,
-        widget=QuickTextarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Say why it goes back."},
     )

@@ -1,18 +1,27 @@
-"""The choice widgets rendered in Python write the HTML Django's templates write for the same
-bound field: labels, ids, checked and selected state, required and aria attributes, groups and
-escaping; and the forms that use them render and read values exactly as Django's would."""
+"""The widgets written in Python (core.widgets.PythonRenderer) write the HTML Django's templates
+write for the same bound field: labels, ids, checked and selected state, required and aria
+attributes, groups and escaping; and the forms that use them render and read values exactly as
+Django's would."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
 from django import forms
 from django.forms.boundfield import BoundField
+from django.forms.renderers import DjangoTemplates, get_default_renderer
 from django.test.html import parse_html
 
 from calibration.forms import SessionForm
-from core.widgets import QuickCheckboxes, QuickRadios, QuickSelect, QuickSelectMultiple
+from core.widgets import (
+    DatePicker,
+    ListedNamesInput,
+    PythonRenderer,
+    SearchInput,
+    TallSelectMultiple,
+)
 from reviews.filters import ReviewPageFilter
 from reviews.forms import CycleForm
 from reviews.models import ReviewCycle
@@ -26,29 +35,28 @@ CHOICES = [
 ]
 
 
-def twin(widget: forms.Widget) -> forms.Widget:
-    """The Django widget a quick one stands for, with the same attributes and choices."""
-    django_class = next(c for c in type(widget).__mro__ if c.__module__.startswith("django.forms"))
-    return django_class(attrs=dict(widget.attrs), choices=widget.choices)  # type: ignore[call-arg]
-
-
 def assert_same_as_django(bound: BoundField) -> str:
+    assert isinstance(bound.form.renderer or get_default_renderer(), PythonRenderer)
     ours = bound.as_widget()
-    theirs = bound.as_widget(widget=twin(bound.field.widget))
+    bound.form.renderer = DjangoTemplates()
+    theirs = bound.as_widget()
+    bound.form.renderer = None
     assert parse_html(ours) == parse_html(theirs), f"{ours}\n!=\n{theirs}"
     return ours
 
 
 class Sample(forms.Form):
     several = forms.MultipleChoiceField(
-        choices=CHOICES, widget=QuickCheckboxes(attrs={"class": "boxes"}), help_text="Pick."
+        choices=CHOICES,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "boxes"}),
+        help_text="Pick.",
     )
-    one = forms.ChoiceField(choices=CHOICES, widget=QuickRadios)
-    pick = forms.ChoiceField(choices=[("", "Choose…"), *CHOICES], widget=QuickSelect)
+    one = forms.ChoiceField(choices=CHOICES, widget=forms.RadioSelect)
+    pick = forms.ChoiceField(choices=[("", "Choose…"), *CHOICES], widget=forms.Select)
     picks = forms.MultipleChoiceField(
-        choices=CHOICES, widget=QuickSelectMultiple, help_text="Pick several."
+        choices=CHOICES, widget=TallSelectMultiple, help_text="Pick several."
     )
-    fixed = forms.ChoiceField(choices=CHOICES, widget=QuickSelect, disabled=True, required=False)
+    fixed = forms.ChoiceField(choices=CHOICES, widget=forms.Select, disabled=True, required=False)
 
 
 @pytest.mark.parametrize(
@@ -120,7 +128,7 @@ def test_the_organisation_wide_forms_write_what_django_writes(published: Any) ->
     assert not session.is_valid()
     cycle = CycleForm({"name": "2027 H1", "teams": [search.pk]})
     cycle.is_valid()
-    quick = (QuickSelect, QuickCheckboxes)
+    quick = (forms.Select, forms.CheckboxSelectMultiple)
     for form in (session, cycle, SessionForm(cycles=cycles), CycleForm()):
         fields = [b for b in form if isinstance(b.field.widget, quick)]
         assert len(fields) >= 2
@@ -155,7 +163,7 @@ FIELD_TEMPLATE = (
 class Labelled(forms.Form):
     name = forms.CharField(label="Name <& co>", help_text='Say "who" & <why>', max_length=3)
     plain = forms.CharField(required=False)
-    pick = forms.ChoiceField(choices=CHOICES, widget=QuickRadios, help_text="One.")
+    pick = forms.ChoiceField(choices=CHOICES, widget=forms.RadioSelect, help_text="One.")
 
 
 @pytest.mark.parametrize("data", [None, {"name": "far too long", "pick": "9"}])
@@ -170,3 +178,56 @@ def test_as_field_writes_what_the_field_template_wrote(data: dict[str, str] | No
         assert as_field(bound) == expected
     if data:  # the failed form's fields say so, beside the field
         assert [b.name for b in form if "has-error" in as_field(b)] == ["name", "pick"]
+
+
+ODD_TEXT = 'He said "<b>5 & 6</b>"'
+
+
+@pytest.mark.parametrize(
+    ("widget", "value"),
+    [
+        (forms.TextInput(attrs={"maxlength": 200}), ODD_TEXT),
+        (forms.TextInput(), None),
+        (forms.TextInput(), ""),
+        (forms.URLInput(attrs={"placeholder": "https://x/?a=1&b=2"}), "https://e/"),
+        (DatePicker(attrs={"type": "date"}), datetime.date(2026, 3, 9)),
+        (DatePicker(), datetime.date(2026, 12, 1)),
+        (SearchInput(attrs={"placeholder": "a & b"}), "x & y"),
+        (ListedNamesInput(attrs={"autocomplete": "off"}), "ada, bo"),
+        (forms.EmailInput(), "a&b@example.com"),
+        (forms.NumberInput(attrs={"min": 1, "max": 5}), 3),
+        (forms.HiddenInput(), '"7"'),
+        (forms.PasswordInput(render_value=True), "s3<cr>et"),
+        (forms.CheckboxInput(), True),
+        (forms.CheckboxInput(), False),
+        (forms.Textarea(attrs={"rows": 2}), ODD_TEXT),
+        (forms.Textarea(), None),
+        (forms.Select(choices=CHOICES), "4"),
+        (forms.SelectMultiple(choices=CHOICES), ["1", "5"]),
+        (forms.RadioSelect(choices=CHOICES), "2"),
+        (forms.CheckboxSelectMultiple(choices=CHOICES, attrs={"class": "c"}), ["3", "4"]),
+    ],
+)
+def test_every_standard_widget_writes_what_djangos_templates_write(
+    widget: forms.Widget, value: Any
+) -> None:
+    attrs = {"id": "id_f", "required": True, "disabled": False, "aria-describedby": "h"}
+    ours = widget.render("f", value, attrs, renderer=PythonRenderer())
+    theirs = widget.render("f", value, attrs, renderer=DjangoTemplates())
+    assert parse_html(ours) == parse_html(theirs), f"{ours}\n!=\n{theirs}"
+    if not isinstance(widget, forms.widgets.ChoiceWidget):  # options differ in blank lines only
+        assert ours == theirs
+    assert ours.startswith(("<input", "<textarea", "<select", '<div id="id_f"'))
+
+
+class OwnOptions(forms.RadioSelect):
+    option_template_name = "django/forms/widgets/select_option.html"
+
+
+def test_a_widget_with_templates_of_its_own_is_left_to_them() -> None:
+    widget = OwnOptions(choices=CHOICES[:2])
+    ours = widget.render("f", "1", renderer=PythonRenderer())
+    assert ours == widget.render("f", "1", renderer=DjangoTemplates())
+    assert "<option" in ours  # its own option template, not a radio button
+    clearable = forms.ClearableFileInput().render("f", None, renderer=PythonRenderer())
+    assert clearable == forms.ClearableFileInput().render("f", None, renderer=DjangoTemplates())

@@ -3,24 +3,13 @@ Python and each row carries its own fields: the same HTML, each field in its dim
 
 from __future__ import annotations
 
-import datetime
 import re
 from typing import Any
 
-import pytest
-from django import forms
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from core.widgets import (
-    ListedNamesInput,
-    QuickDate,
-    QuickText,
-    QuickTextarea,
-    QuickURL,
-    SearchInput,
-)
 from reviews.services import evidence_add, rating_set_self, review_submit_self
 from rubrics.selectors import version_data
 from tests.reviews.conftest import ALL_MIDPOINT, Org
@@ -37,47 +26,6 @@ def section(html: str, element_id: str) -> str:
     start = html.index(f'id="{element_id}"')
     ends = [i for i in (html.find("</fieldset>", start), html.find("</section>", start)) if i > 0]
     return html[start : min(ends)]
-
-
-ODD_TEXT = 'He said "<b>5 & 6</b>"'
-
-
-@pytest.mark.parametrize(
-    ("ours", "django_widget", "value"),
-    [
-        (QuickText(attrs={"maxlength": 200}), forms.TextInput(attrs={"maxlength": 200}), ODD_TEXT),
-        (QuickText(), forms.TextInput(), None),
-        (QuickText(), forms.TextInput(), ""),
-        (
-            QuickURL(attrs={"placeholder": "https://x/?a=1&b=2"}),
-            forms.URLInput(attrs={"placeholder": "https://x/?a=1&b=2"}),
-            "https://e/",
-        ),
-        (
-            QuickDate(attrs={"type": "date"}),
-            forms.DateInput(attrs={"type": "date"}),
-            datetime.date(2026, 3, 9),
-        ),
-        (QuickDate(), forms.DateInput(attrs={"type": "date"}), datetime.date(2026, 12, 1)),
-        (
-            SearchInput(attrs={"placeholder": "a & b"}),
-            forms.TextInput({"type": "search", "placeholder": "a & b"}),
-            "x",
-        ),
-        (
-            ListedNamesInput(attrs={"autocomplete": "off"}),
-            forms.TextInput(attrs={"autocomplete": "off"}),
-            "ada, bo",
-        ),
-        (QuickTextarea(attrs={"rows": 2}), forms.Textarea(attrs={"rows": 2}), ODD_TEXT),
-        (QuickTextarea(), forms.Textarea(), None),
-    ],
-)
-def test_text_boxes_write_what_djangos_templates_write(
-    ours: forms.Widget, django_widget: forms.Widget, value: Any
-) -> None:
-    attrs = {"id": "id_f", "required": True, "disabled": False, "aria-describedby": "h"}
-    assert ours.render("f", value, attrs) == django_widget.render("f", value, attrs)
 
 
 def test_each_rating_field_sits_in_its_own_dimension(org: Org) -> None:
