@@ -250,6 +250,9 @@ if env_bool("BEHIND_TLS_PROXY", False):
 # SESSION_HOURS whatever happens.
 LEVELSET_SESSION_IDLE = datetime.timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 60))
 SESSION_COOKIE_AGE = 3600 * env_int("SESSION_HOURS", 12)
+# Sessions are kept in the database and read through the cache (Redis in production): a page
+# reads its session from the cache instead of a query; signing out removes both.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Password reset e-mails: printed to the console unless an SMTP server is configured.
 # Without an SMTP server, each message is written to a file under var/mail/ (the demo sends

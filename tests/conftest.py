@@ -19,7 +19,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ROOT = Path(__file__).resolve().parent.parent
 LADDERS = ROOT / "rubrics" / "ladders"
-ARTIFACTS = ROOT / "tests" / "artifacts"
+# Screenshots, PDFs and reports kept for a person to look at; a second run side by side (CI)
+# keeps its own under LEVELSET_ARTIFACTS.
+ARTIFACTS = Path(os.environ.get("LEVELSET_ARTIFACTS") or ROOT / "tests" / "artifacts")
 
 
 @pytest.fixture(autouse=True)

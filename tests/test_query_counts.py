@@ -535,40 +535,41 @@ READS = [
     # dimensions, criteria (level)
     Read("rubric version", "engineer", 5),
     Read("rubric version", "hr", 5),
-    # Every page also counts the unread notifications in its navigation (one query).
-    # /reviews/: session, user, roles, own reviews (with evidence counts), how many others,
+    # Every page reads its session from the cache (sessions are cached_db), then its user and
+    # roles, and counts the unread notifications in its navigation (one query).
+    # /reviews/: user, roles, own reviews (with evidence counts), how many others,
     # [when there are others: the page's ids, their rows (with evidence counts); the filters'
     # choices: HR every cycle, team and manager; anyone else the cycles, teams and managers of
     # their reviews in one query]; a manager's reach (whom they may see) read once for the page
-    Read("page reviews", "engineer", 7),
-    Read("page reviews", "manager", 10),
-    Read("page reviews", "hr", 11),
-    # /reviews/team/: session, user, roles, the manager's reach (once, for the cycles and the
+    Read("page reviews", "engineer", 6),
+    Read("page reviews", "manager", 9),
+    Read("page reviews", "hr", 10),
+    # /reviews/team/: user, roles, the manager's reach (once, for the cycles and the
     # reviews), cycles, reviews, ratings, team metrics (the dimensions from the per-process
     # rubric cache), unread notifications
-    Read("page team", "manager", 9),
-    # /calibration/: session, user, roles, how many sessions, their page with counts, the
+    Read("page team", "manager", 8),
+    # /calibration/: user, roles, how many sessions, their page with counts, the
     # filter's cycles, [HR: cycles for process health]
-    Read("page calibration", "facilitator", 7),
-    Read("page calibration", "manager", 8),
-    Read("page calibration", "hr", 8),
-    # /calibration/{id}/: session, user, roles, the board's nine less roles, waiting reviews,
+    Read("page calibration", "facilitator", 6),
+    Read("page calibration", "manager", 7),
+    Read("page calibration", "hr", 7),
+    # /calibration/{id}/: user, roles, the board's nine less roles, waiting reviews,
     # scope teams, scope managers, adjustments, evidence. A row's adjustment form is fetched
     # when opened, so the facilitator's board costs what HR's read-only one does.
     # With nothing kept yet, the board's summary adds its six (see .../board/ above).
-    Read("page board", "facilitator", 19),
-    Read("page board", "hr", 19),
-    Read("page board", "manager", 21),  # + "may I adjust", asked twice: exists a report of mine
-    # /promotions/: session, user, roles, how many cases, their page (engineer, cycle), the
+    Read("page board", "facilitator", 18),
+    Read("page board", "hr", 18),
+    Read("page board", "manager", 20),  # + "may I adjust", asked twice: exists a report of mine
+    # /promotions/: user, roles, how many cases, their page (engineer, cycle), the
     # filter's cycles (of the cases seen), the form's reports and cycles; target levels are
     # read when the form is shown
-    Read("page promotions", "manager", 10),
-    # /audit/: session, user, roles, the latest check, the newest event's number (events
+    Read("page promotions", "manager", 9),
+    # /audit/: user, roles, the latest check, the newest event's number (events
     # arrived since: a difference, not a count), a whole check under way, the latest whole
     # check (the latest was one of the newest events), the page (by event number: nothing is
     # counted; the pickers read no event). Nothing is verified: the checks run in the
     # background (audit.tasks).
-    Read("page audit", "hr", 9),
+    Read("page audit", "hr", 8),
 ]
 
 

@@ -52,13 +52,13 @@ def checkboxes(html: str) -> list[str]:
     return re.findall(r'name="committee" value="([^"]+)"', html)
 
 
-# Every page: session, user, roles, the case (engineer, team, cycle, scale, nominator, decider),
+# Every page: user, roles (its session from the cache), the case (engineer, team, cycle, scale, nominator, decider),
 # its axes, their evidence (each with its review and cycle), the committee (4 for the case),
 # [whoever may edit it: the evidence it may cite], [whoever may export it: the latest packet],
 # unread notifications. The picker reads nothing until someone is searched for or ticked.
 CASE = 4
-EDITOR = 3 + CASE + 3
-READER = 3 + CASE + 2
+EDITOR = 2 + CASE + 3
+READER = 2 + CASE + 2
 
 
 @pytest.mark.parametrize(
@@ -99,8 +99,8 @@ def test_the_case_api_costs_the_same_at_two_sizes(
     client = signed_in(promo["org"].manager)
     for start, count in SIZES:
         grow(promo, start, count)
-        # session, user, roles, then the case (read again to answer)
-        with django_assert_num_queries(3 + CASE):
+        # user, roles (the session from the cache), then the case (read again to answer)
+        with django_assert_num_queries(2 + CASE):
             body = client.get(f"/api/promotions/{case_id}/").json()
         assert "submit" in body["allowed_actions"]
 
@@ -113,8 +113,8 @@ def test_the_search_suggests_at_most_ten_who_may_sit(
     url = f"/promotions/{case_id}/committee/"
     for start, count in SIZES:
         grow(promo, start, count)
-        # session, user, roles, the case, then the levels and the candidates: ticked, found
-        with django_assert_num_queries(3 + CASE + 2 + 2):
+        # user, roles, the case, then the levels and the candidates: ticked, found
+        with django_assert_num_queries(2 + CASE + 2 + 2):
             found = client.get(url, {"q": "boss", "committee": ["boss1", "boss2"]})
         names = checkboxes(found.content.decode())
         assert names[0] == "boss1"  # the ticked stay ticked, first; boss2 may not sit

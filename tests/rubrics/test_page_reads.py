@@ -39,13 +39,13 @@ def test_the_rubric_page_reads_released_content_once(
     two_versions: Any, engineer: Any, django_assert_num_queries: Any
 ) -> None:
     client = signed_in(engineer)
-    # session, user, roles, the visible versions (rubric, scale, who released them), the
+    # user, roles (the session from the cache), the visible versions (rubric, scale, who released them), the
     # shown version's levels, dimensions and criteria, the changelog's two versions' levels,
     # dimensions and criteria, the unread notifications
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         first = client.get("/rubrics/backend-engineering/")
     # Again: the released content is kept; only the versions and the navigation are read.
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         second = client.get("/rubrics/backend-engineering/")
     assert without_tokens(first) == without_tokens(second)
     assert "Weight of Reliability changed from 20 to 25." in second.content.decode()
@@ -56,9 +56,9 @@ def test_the_diff_page_reads_released_content_once(
 ) -> None:
     client = signed_in(engineer)
     url = "/rubrics/backend-engineering/diff/?from=1&to=2"
-    with django_assert_num_queries(8):  # session, user, roles, versions, 2 × 3 content, bell
+    with django_assert_num_queries(7):  # user, roles, versions, 2 × 3 content, bell
         first = client.get(url)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         second = client.get(url)
     assert without_tokens(first) == without_tokens(second)
     assert "Weight of Delivery changed from 25 to 20." in second.content.decode()
