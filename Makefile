@@ -65,7 +65,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy config core audit notify rubrics people reviews calibration promotions demo
+	$(VENV)/bin/mypy config core audit notify rubrics people metrics reviews calibration promotions demo
 
 test: lint typecheck
 	$(PY) manage.py makemigrations --check --dry-run

@@ -125,7 +125,7 @@ def run() -> None:
         assert response.status_code == 200, response.status_code
         report(name, timed(call, 200), f"   {len(queries)} queries")
 
-    from bench import audit, calibration, packets, people, reviews, served
+    from bench import audit, calibration, metrics, packets, people, reviews, served
 
     # `python -m bench reviews packets` runs only the named groups; no argument runs them all.
     groups = {
@@ -134,6 +134,7 @@ def run() -> None:
         "packets": packets.main,
         "people": people.main,
         "audit": audit.main,
+        "metrics": metrics.main,
         "served": served.main,
     }
     for name in sys.argv[1:] or groups:

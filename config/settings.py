@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "notify",
     "rubrics",
     "people",
+    "metrics",
     "reviews",
     "calibration",
     "promotions",
@@ -378,6 +379,8 @@ SPECTACULAR_SETTINGS = {
         "ChainCheckStateEnum": "audit.models.ChainCheck.State",
         # Review states kept their name when the audit check states arrived.
         "StateEnum": "reviews.models.Review.State",
+        "DeliveryEventKindEnum": "metrics.intake.KINDS",
+        "KindEnum": "reviews.evidence.EvidenceKind",
     },
 }
 

@@ -47,6 +47,7 @@ urlpatterns = [
     path("notifications/", include("notify.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("rubrics.api_urls")),
+    path("api/", include("metrics.api_urls")),
     path("api/", include("reviews.api_urls")),
     path("api/", include("calibration.api_urls")),
     path("api/", include("promotions.api_urls")),
