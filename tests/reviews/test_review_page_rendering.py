@@ -74,8 +74,8 @@ def test_the_score_page_reads_only_what_the_breakdown_needs(org: Org) -> None:
     client.get(url)  # the rubric's content is then in its per-process cache
     with CaptureQueriesContext(connection) as queries:
         page = client.get(url).content.decode()
-    # user, roles (the session from the cache), reach, review (engineer, cycle, version), ratings, evidence,
-    # the engineer's name, the scale's anchors, unread notifications
+    # user, roles (the session from the cache), reach, review (engineer, cycle, version),
+    # ratings, evidence, the engineer's name, the scale's anchors, unread notifications
     assert len(queries) == 9
     assert "How my score is built" in page and "Ada Okafor" in page
     assert 'id="composite">3.00<' in page
