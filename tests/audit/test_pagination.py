@@ -147,11 +147,11 @@ def test_the_page_says_how_many_events_the_log_holds_without_counting(
     assert "Events #120 to #71" in newer and "?after=" not in newer
 
 
-# The queries of each read, pinned (the same at N events and at 10×N):
-# page (its session from the cache): user, roles, unread notifications (the navigation), the
-# chain's status (the latest check, the newest event's number, a whole check under way), the page of events; from
-# an event (`before` / `after`): whether there are events on the other side.
-# API: roles, the page of events (the cursor says which side has more).
+# The queries of each read, pinned (the same at N events and at 10×N): page (its session from the
+# cache): user, roles, unread notifications (the navigation), the chain's status (the latest check,
+# the newest event's number, a whole check under way), the page of events; from an event (`before` /
+# `after`): whether there are events on the other side. API: roles, the page of events (the cursor
+# says which side has more).
 READS = {
     "page": ("/audit/", 7),
     "page, older": ("/audit/?before=40", 8),

@@ -53,9 +53,9 @@ def checkboxes(html: str) -> list[str]:
 
 
 # Every page (its session from the cache): user, roles, the case (engineer, team, cycle, scale,
-# nominator, decider), its axes, their evidence (each with its review and cycle), the committee (4 for the case),
-# [whoever may edit it: the evidence it may cite], [whoever may export it: the latest packet],
-# unread notifications. The picker reads nothing until someone is searched for or ticked.
+# nominator, decider), its axes, their evidence (each with its review and cycle), the committee (4
+# for the case), [whoever may edit it: the evidence it may cite], [whoever may export it: the latest
+# packet], unread notifications. The picker reads nothing until someone is searched for or ticked.
 CASE = 4
 EDITOR = 2 + CASE + 3
 READER = 2 + CASE + 2

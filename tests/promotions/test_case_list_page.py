@@ -53,9 +53,9 @@ def test_whoever_nominates_nobody_reads_no_form(
     promo: dict[str, Any], django_assert_num_queries: Any
 ) -> None:
     client = signed_in(promo["org"].engineer)
-    # user, roles (the session from the cache), how many cases (none: no page of them to
-    # read), the filter's cycles, whom one may nominate (nobody: no form, so no cycles or levels for it), unread
-    # notifications
+    # user, roles (the session from the cache), how many cases (none: no page of them to read), the
+    # filter's cycles, whom one may nominate (nobody: no form, so no cycles or levels for it),
+    # unread notifications
     with django_assert_num_queries(6):
         page = client.get("/promotions/").content.decode()
     assert 'id="nominate-form"' not in page

@@ -39,9 +39,9 @@ def test_the_rubric_page_reads_released_content_once(
     two_versions: Any, engineer: Any, django_assert_num_queries: Any
 ) -> None:
     client = signed_in(engineer)
-    # user, roles (the session from the cache), the visible versions (rubric, scale, who
-    # released them), the shown version's levels, dimensions and criteria, the changelog's two versions' levels,
-    # dimensions and criteria, the unread notifications
+    # user, roles (the session from the cache), the visible versions (rubric, scale, who released
+    # them), the shown version's levels, dimensions and criteria, the changelog's two versions'
+    # levels, dimensions and criteria, the unread notifications
     with django_assert_num_queries(10):
         first = client.get("/rubrics/backend-engineering/")
     # Again: the released content is kept; only the versions and the navigation are read.
