@@ -43,6 +43,7 @@ urlpatterns = [
     path("reviews/", include("reviews.urls")),
     path("promotions/", include("promotions.urls")),
     path("calibration/", include("calibration.urls")),
+    path("metrics/", include("metrics.urls")),
     path("audit/", include("audit.urls")),
     path("notifications/", include("notify.urls")),
     path("admin/", admin.site.urls),

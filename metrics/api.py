@@ -22,13 +22,11 @@ from core.errors import Forbidden, ValidationFailed
 from core.roles import is_hr
 from metrics import intake, selectors, services
 from metrics.auth import SourceTokenAuthentication
+from metrics.forms import DEFAULT_DAYS, MAX_PERIOD_DAYS
 from metrics.models import DeliverySource
 from metrics.permissions import get_team_for_user
 
 NOTE = "Team-level context. Never an input to an individual's score."
-MAX_PERIOD_DAYS = 366
-TREND_PERIODS = 6
-DEFAULT_DAYS = 28
 
 
 class IngestedSerializer(serializers.Serializer):
@@ -247,7 +245,7 @@ class ScorecardView(APIView):
                     "start": [f"must be on or before end, at most {MAX_PERIOD_DAYS} days before"]
                 },
             )
-        periods = selectors.periods_ending(end, days, TREND_PERIODS)
+        periods = selectors.periods_ending(end, days, selectors.TREND_PERIODS)
         trend = selectors.team_trend(team.pk, periods)
         return Response(
             {

@@ -24,6 +24,7 @@ from metrics.aggregates import Median, SecondsBetween
 from metrics.models import Deployment, DeploymentChange, Incident
 
 Period = tuple[datetime.date, datetime.date]  # first and last day, both included
+TREND_PERIODS = 6  # a scorecard's period and the five of the same length before it
 
 
 @dataclass(frozen=True)

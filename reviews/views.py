@@ -444,6 +444,8 @@ def team_page(request: HttpRequest) -> HttpResponse:
         cells = [(stored.get(d.key), d) for d in dimensions]
         table.append((review, cells, workflow.can(review, "rate", request.user)))
     team_ids = {r.team_id for r in reviews}
+    # Each team's delivery scorecard sits beside its reviews, as context.
+    teams = sorted({r.team for r in reviews if r.team_id}, key=lambda t: t.name)
     metrics = (
         list(TeamMetrics.objects.filter(cycle=cycle, team_id__in=team_ids).select_related("team"))
         if team_ids
@@ -458,6 +460,7 @@ def team_page(request: HttpRequest) -> HttpResponse:
             "table": table,
             "dimensions": dimensions,
             "metrics": metrics,
+            "teams": teams,
         },
     )
 
