@@ -115,3 +115,24 @@ def completion_chart(completion: Mapping[str, float | None]) -> str:
         [round(share * 100, 1) if share is not None else None for share in completion.values()],
     )
     return str(chart.render(is_unicode=True))
+
+
+@drawn_once
+def understanding_chart(labels: list[str], series: list[tuple[str, list[float | None]]]) -> str:
+    """The pulse's means and the managers' confidence, cycle after cycle (1–5)."""
+    chart = pygal.Line(
+        **{
+            **chart_config("Understanding and confidence across cycles", 320),
+            "show_legend": True,
+            "print_values": False,
+        },
+        range=(1, 5),
+        truncate_label=-1,
+        truncate_legend=-1,
+        legend_at_bottom=True,
+        allow_interruptions=True,
+    )
+    chart.x_labels = labels
+    for name, values in series:
+        chart.add(name, values)
+    return str(chart.render(is_unicode=True))

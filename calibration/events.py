@@ -24,3 +24,6 @@ HISTORY = (ADJUSTMENT_MADE, APPEAL_OPENED, APPEAL_RESOLVED)
 LEGACY_REVIEW_CALIBRATED = action(
     "calibration.review.calibrated", "wrote the calibrated ratings back to the review"
 )
+
+# Who answered (never what): the answers are kept apart from any person (calibration.models).
+PULSE_ANSWERED = action("calibration.pulse.answered", "answered the process pulse")

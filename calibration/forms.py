@@ -11,7 +11,7 @@ from django import forms
 from django.core.cache import cache
 from django.db.models import QuerySet
 
-from calibration.models import Adjustment, Appeal
+from calibration.models import PULSE_QUESTIONS, Adjustment, Appeal
 from core import limits, readcache
 from core.forms import scale_choices
 from core.roles import Role, people_with_roles
@@ -258,3 +258,30 @@ class AppealResolveForm(forms.Form):
         self.fields["new_rating"].choices = scale_choices(  # type: ignore[attr-defined]
             scale.points()
         )
+
+
+class PulseForm(forms.Form):
+    """The process pulse: three statements, each 1 (disagree) to 5 (agree), any left out."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        agree = [
+            ("", "Prefer not to say"),
+            ("1", "1 · disagree"),
+            ("2", "2"),
+            ("3", "3"),
+            ("4", "4"),
+            ("5", "5 · agree"),
+        ]
+        for key, statement in PULSE_QUESTIONS:
+            self.fields[key] = forms.TypedChoiceField(
+                label=statement,
+                choices=agree,
+                coerce=int,
+                empty_value=None,
+                required=False,
+                widget=forms.RadioSelect,
+            )
+
+    def answers(self) -> dict[str, int | None]:
+        return {key: self.cleaned_data.get(key) for key, _statement in PULSE_QUESTIONS}

@@ -8,9 +8,17 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Avg, Count, Q
 
-from calibration.models import Adjustment, Appeal, CalibrationSession, SessionReview
+from calibration.models import (
+    MIN_PULSE_GROUP,
+    PULSE_QUESTIONS,
+    Adjustment,
+    Appeal,
+    CalibrationSession,
+    PulseAnswer,
+    SessionReview,
+)
 from core import readcache
 from reviews.models import Review, ReviewCycle
 from reviews.selectors import cycle_state_counts
@@ -119,4 +127,54 @@ def cycle_health(cycle: ReviewCycle) -> dict[str, Any]:
         "appeal_rate": round(appeals / finalized, 3) if finalized else None,
         "appeal_outcomes": appeal_outcomes,
         "open_appeals": appeal_outcomes.get(Appeal.Status.OPEN, 0),
+        **understanding([cycle.pk])[cycle.pk],
     }
+
+
+def _mean(total: float | None, count: int) -> float | None:
+    """A group's mean, or None for a group smaller than MIN_PULSE_GROUP (hidden, so that no
+    answer can be told apart)."""
+    return round(float(total), 2) if total is not None and count >= MIN_PULSE_GROUP else None
+
+
+def understanding(cycle_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per cycle: the pulse (how many engineers answered, and each question's mean where at
+    least MIN_PULSE_GROUP answered it) and the managers' confidence in their overall ratings
+    (its mean over at least MIN_PULSE_GROUP reviews). Two grouped queries for any number of
+    cycles."""
+    figures: dict[int, dict[str, Any]] = {
+        cycle_id: {
+            "pulse": {"answers": 0, "means": {key: None for key, _q in PULSE_QUESTIONS}},
+            "manager_confidence": {"ratings": 0, "mean": None},
+            "min_group": MIN_PULSE_GROUP,
+        }
+        for cycle_id in cycle_ids
+    }
+    aggregates: dict[str, Any] = {"answers": Count("pk")}
+    for key, _question in PULSE_QUESTIONS:
+        aggregates[f"{key}_mean"] = Avg(key)
+        aggregates[f"{key}_count"] = Count(key)
+    for row in (
+        PulseAnswer.objects.filter(cycle_id__in=cycle_ids)
+        .values("cycle_id")
+        .annotate(**aggregates)
+        .order_by()
+    ):
+        figures[row["cycle_id"]]["pulse"] = {
+            "answers": row["answers"],
+            "means": {
+                key: _mean(row[f"{key}_mean"], row[f"{key}_count"])
+                for key, _question in PULSE_QUESTIONS
+            },
+        }
+    for row in (
+        Review.objects.filter(cycle_id__in=cycle_ids, manager_confidence__isnull=False)
+        .values("cycle_id")
+        .annotate(rated=Count("pk"), mean=Avg("manager_confidence"))
+        .order_by()
+    ):
+        figures[row["cycle_id"]]["manager_confidence"] = {
+            "ratings": row["rated"],
+            "mean": _mean(row["mean"], row["rated"]),
+        }
+    return figures

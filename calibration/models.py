@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -368,3 +369,47 @@ class Appeal(models.Model):
             "before": self.before,
             "after": self.after,
         }
+
+
+# The process pulse: after acknowledging a finalised review, the engineer may say how well
+# they understand how they were evaluated. Process health reports the answers per cycle,
+# only for groups of at least MIN_PULSE_GROUP.
+PULSE_QUESTIONS = (
+    ("explain", "I can explain how I was evaluated"),
+    ("criteria", "The criteria for my level are clear"),
+    ("evidence", "The evidence I gave was considered"),
+)
+MIN_PULSE_GROUP = 5
+
+
+class PulseAnswer(models.Model):
+    """One engineer's answers (1 disagree – 5 agree), kept apart from who gave them: no person,
+    no review, no time, and a random key, so that nothing orders or links them to the
+    receipts."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    cycle = models.ForeignKey(ReviewCycle, on_delete=models.PROTECT, related_name="+")
+    explain = models.PositiveSmallIntegerField(null=True, blank=True)
+    criteria = models.PositiveSmallIntegerField(null=True, blank=True)
+    evidence = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(**{f"{key}__isnull": True}) | Q(**{f"{key}__gte": 1, f"{key}__lte": 5}),
+                name=f"pulse_{key}_1_to_5",
+            )
+            for key, _question in PULSE_QUESTIONS
+        ]
+
+    def __str__(self) -> str:
+        return f"A pulse answer in {self.cycle_id}"
+
+
+class PulseReceipt(models.Model):
+    """That a review's engineer answered the pulse (once), not what they answered."""
+
+    review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"Pulse answered for review {self.review_id}"

@@ -348,6 +348,7 @@ def _board_summary(
         if session.has_board and session.closed_at is None
         else []
     )
+    scope_teams = list(session.scope_teams.order_by("name").values_list("pk", "name"))
     return {
         "order": [(row["review"], row["engineer"]) for row in rows],
         "analytics": _analytics(session, rows, version),
@@ -355,8 +356,9 @@ def _board_summary(
             {"review": pk, "engineer": _name(first, last, username), "team": team, "level": level}
             for pk, first, last, username, team, level in waiting
         ],
-        # Set when the session is scheduled, never changed after: names only.
-        "scope_teams": list(session.scope_teams.values_list("name", flat=True)),
+        # Set when the session is scheduled, never changed after.
+        "scope_teams": [name for _pk, name in scope_teams],
+        "scope_team_ids": [pk for pk, _name in scope_teams],
         "scope_managers": [
             _name(first, last, username)
             for first, last, username in session.scope_managers.order_by("pk").values_list(

@@ -20,11 +20,14 @@ from audit import services as audit
 from audit.registry import Action
 from calibration import events, notices
 from calibration.models import (
+    PULSE_QUESTIONS,
     Adjustment,
     Appeal,
     CalibrationSession,
     Participant,
     PreRead,
+    PulseAnswer,
+    PulseReceipt,
     SessionReview,
 )
 from calibration.permissions import (
@@ -34,7 +37,7 @@ from calibration.permissions import (
     can_take_part_as_manager,
 )
 from calibration.selectors import waiting_reviews
-from core import limits, workflow
+from core import limits, readcache, workflow
 from core.actors import User
 from core.errors import Conflict, Forbidden, StaleVersion, ValidationFailed
 from core.roles import Role, people_with_roles
@@ -50,6 +53,9 @@ from rubrics.scoring import compute, mean_score
 Status = CalibrationSession.Status
 MIN_RATIONALE_WORDS = 4
 MIN_RATIONALE_CHARACTERS = 20
+
+
+PULSE_KEYS = tuple(key for key, _question in PULSE_QUESTIONS)
 
 
 def _locked_session(session: CalibrationSession) -> CalibrationSession:
@@ -739,3 +745,38 @@ def appeal_resolve(
             action="Open your calibration history",
         )
     return appeal
+
+
+def pulse_answer(*, actor: User, review: Review, answers: dict[str, int | None]) -> None:
+    """The engineer's answers to the process pulse, once per review, after acknowledging it.
+    Stored without any link to the engineer or the review: a receipt records only that the
+    review's pulse was answered."""
+    with transaction.atomic():
+        review = Review.objects.select_for_update().get(pk=review.pk)
+        if review.engineer.user_id != actor.pk:
+            raise Forbidden("Only the engineer whose review it is answers its pulse.")
+        if review.state != Review.State.ACKNOWLEDGED:
+            raise Conflict("The pulse opens once you have acknowledged your finalised review.")
+        if PulseReceipt.objects.filter(review=review).exists():
+            raise Conflict("You have answered this review's pulse already.")
+        errors = {
+            key: ["must be 1 (disagree) to 5 (agree), or left out"]
+            for key, value in answers.items()
+            if value is not None and not (isinstance(value, int) and 1 <= value <= 5)
+        }
+        errors |= {
+            key: ["is not a question of the pulse"] for key in answers if key not in PULSE_KEYS
+        }
+        if errors:
+            raise ValidationFailed.from_errors(errors)
+        if all(answers.get(key) is None for key in PULSE_KEYS):
+            raise ValidationFailed(
+                "Answer at least one question, or leave the pulse.",
+                errors={"explain": ["answer at least one question"]},
+            )
+        PulseReceipt.objects.create(review=review)
+        PulseAnswer.objects.create(
+            cycle_id=review.cycle_id, **{k: answers.get(k) for k in PULSE_KEYS}
+        )
+        readcache.bump(readcache.cycle_scope(review.cycle_id))
+        _record(actor, events.PULSE_ANSWERED, review)

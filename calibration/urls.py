@@ -10,6 +10,7 @@ urlpatterns = [
     path("appeals/<int:pk>/", appeal_views.appeal_detail, name="appeal"),
     path("cycles/<int:pk>/health/", views.health, name="health"),
     path("reviews/<int:pk>/history/", history_views.review_history, name="review-history"),
+    path("reviews/<int:pk>/pulse/", history_views.pulse, name="pulse"),
     path("<int:pk>/", views.session_detail, name="detail"),
     path("<int:pk>/adjust/", views.adjustment_make, name="adjust"),
     path("<int:pk>/adjust/<int:review_pk>/", views.adjustment_form, name="adjust-form"),

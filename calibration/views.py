@@ -24,16 +24,23 @@ from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 
 from calibration import analytics, selectors, services
-from calibration.charts import PHASE_LABELS, completion_chart, distribution_chart, skew_chart
+from calibration.charts import (
+    PHASE_LABELS,
+    completion_chart,
+    distribution_chart,
+    skew_chart,
+    understanding_chart,
+)
 from calibration.forms import AdjustmentForm, PreReadForm, SessionForm
-from calibration.health import cycle_health
-from calibration.models import Appeal, CalibrationSession, Participant
+from calibration.health import cycle_health, understanding
+from calibration.models import PULSE_QUESTIONS, Appeal, CalibrationSession, Participant
 from calibration.permissions import can_create_sessions
 from core import workflow
 from core.actors import acting_user
 from core.errors import DomainError, StaleVersion
 from core.forms import add_service_errors, posted
 from core.roles import is_hr
+from metrics.selectors import recent_keys
 from reviews.models import Review, ReviewCycle
 from reviews.selectors import cycles_for_user, get_cycle_for_user
 from rubrics.models import Dimension
@@ -136,6 +143,10 @@ def _on_board(session: CalibrationSession, review: Review) -> str:
     """The board's address, on the page that shows `review`'s row."""
     url = reverse("calibration:detail", args=[session.pk])
     return f"{url}?review={review.pk}#review-{review.pk}"
+
+
+# A board scoped to more teams than this shows the first ones' delivery context.
+MAX_DELIVERY_TEAMS = 12
 
 
 def _session_page(
@@ -244,6 +255,8 @@ def _session_page(
         "rows_key": rows_key,
         "participants": list(session.participants.all()),
         "scope_teams": summary["scope_teams"],
+        # The scope's teams' delivery over the last four weeks: context, never a score input.
+        "delivery": _delivery(summary),
         "scope_managers": summary["scope_managers"],
         "distribution": distribution,
         # Drawn only when the summary's fragment is not in the cache (a template calls them).
@@ -268,6 +281,15 @@ STATUS_NOTICES = {
     ),
     Status.LOCKED: "Locked: no rating can change until the facilitator unlocks the session.",
 }
+
+
+def _delivery(summary: dict[str, Any]) -> list[tuple[int, str, Any]]:
+    """Each scope team (the first MAX_DELIVERY_TEAMS, by name) with its last four weeks'
+    four keys."""
+    teams = list(zip(summary["scope_team_ids"], summary["scope_teams"], strict=True))
+    teams = teams[:MAX_DELIVERY_TEAMS]
+    keys = recent_keys([team_id for team_id, _name in teams])
+    return [(team_id, name, keys[team_id]) for team_id, name in teams]
 
 
 def _status_notice(session: CalibrationSession, editable: bool) -> str:
@@ -551,6 +573,12 @@ def session_transition(request: HttpRequest, pk: int, action: str) -> HttpRespon
     return redirect("calibration:detail", pk=session.pk)
 
 
+def _understood(figures: dict[str, Any]) -> list[float]:
+    """A cycle's shown means (groups large enough)."""
+    means = [*figures["pulse"]["means"].values(), figures["manager_confidence"]["mean"]]
+    return [m for m in means if m is not None]
+
+
 @login_required
 def health(request: HttpRequest, pk: int) -> HttpResponse:
     """HR: is the review process itself working for this cycle?"""
@@ -559,6 +587,15 @@ def health(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = get_cycle_for_user(request.user, pk)
     figures = cycle_health(cycle)
     completion = figures["completion"]
+    cycles = list(ReviewCycle.objects.order_by("self_review_ends", "pk").only("pk", "name"))
+    trend = understanding([c.pk for c in cycles])
+    rows = [(c, trend[c.pk]) for c in cycles]
+    shown = [(c, t) for c, t in rows if any(_understood(t))]
+    series: list[tuple[str, list[float | None]]] = [
+        (question, [t["pulse"]["means"][key] for _c, t in shown])
+        for key, question in PULSE_QUESTIONS
+    ]
+    series.append(("Managers' confidence", [t["manager_confidence"]["mean"] for _c, t in shown]))
     return render(
         request,
         "calibration/health.html",
@@ -569,6 +606,11 @@ def health(request: HttpRequest, pk: int) -> HttpResponse:
                 (PHASE_LABELS.get(phase, phase), share) for phase, share in completion.items()
             ],
             "completion_svg": mark_safe(completion_chart(completion)),
+            "questions": PULSE_QUESTIONS,
+            "understanding": rows,
+            "understanding_svg": mark_safe(understanding_chart([c.name for c, _t in shown], series))
+            if len(shown) > 1
+            else "",
             "states": [
                 (label, figures["states"][value])
                 for value, label in Review.State.choices

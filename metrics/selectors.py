@@ -186,3 +186,22 @@ def team_trend(team_id: int, periods: list[Period]) -> list[FourKeys]:
         shows=[delivery_scope(team_id)],
     )
     return [keys[(team_id, index)] for index in range(len(periods))]
+
+
+RECENT_DAYS = 28
+
+
+def recent_keys(team_ids: list[int]) -> dict[int, FourKeys]:
+    """The four keys of each team over the last four weeks, as context beside reviews and on
+    calibration boards; computed once until one of the teams' events change."""
+    if not team_ids:
+        return {}
+    end = timezone.localdate()
+    period = (end - datetime.timedelta(days=RECENT_DAYS - 1), end)
+    ids = sorted(set(team_ids))
+    keys = readcache.cached(
+        f"recent-keys:{end}:{','.join(map(str, ids))}",
+        lambda: four_keys(teams=ids, periods=[period]),
+        shows=[delivery_scope(team_id) for team_id in ids],
+    )
+    return {team_id: keys[(team_id, 0)] for team_id in ids}

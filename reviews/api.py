@@ -189,6 +189,7 @@ class ReviewDetailSerializer(ReviewSerializer):
     class Meta(ReviewSerializer.Meta):
         fields = [
             *ReviewSerializer.Meta.fields,
+            "manager_confidence",
             "returned_reason",
             "returned_at",
             "calibration_board",
@@ -196,6 +197,13 @@ class ReviewDetailSerializer(ReviewSerializer):
             "allowed_now",
             "allowed_actions",
         ]
+
+    def to_representation(self, review: Review) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(review)
+        if review.engineer.user_id == self.context["request"].user.pk:
+            # The manager's confidence is a signal about the process, not to the engineer.
+            data["manager_confidence"] = None
+        return data
 
     def get_allowed_now(self, review: Review) -> str:
         """What can happen to the review now, and who does it, in one sentence."""
@@ -282,6 +290,11 @@ class ReviewRatingsInput(serializers.Serializer):
     ratings = serializers.DictField(child=RatingEntry(), allow_empty=False)
     overall_rating = serializers.IntegerField(required=False, allow_null=True)
     growth_rating = serializers.IntegerField(required=False, allow_null=True)
+    manager_confidence = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="How sure the manager is of the overall rating, 1–5 (reported in aggregate).",
+    )
 
 
 class ReviewReasonInput(serializers.Serializer):
@@ -566,12 +579,13 @@ class ManagerRatingsView(APIView):
             review = services.rating_set_manager(
                 actor=acting_user(request), review=review, ratings=data["ratings"]
             )
-            if "overall_rating" in data or "growth_rating" in data:
+            if {"overall_rating", "growth_rating", "manager_confidence"} & set(data):
                 review = services.rating_set_overall(
                     actor=acting_user(request),
                     review=review,
                     overall=data.get("overall_rating", review.overall_rating),
                     growth=data.get("growth_rating", review.growth_rating),
+                    confidence=data.get("manager_confidence", review.manager_confidence),
                 )
         return _detail(request, review)
 

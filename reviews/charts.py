@@ -44,3 +44,26 @@ def self_vs_manager_chart(rows: list[dict[str, Any]], scale_max: int) -> str:
     chart.add("Self", [r["self_rating"] for r in rows])
     chart.add("Manager", [r["manager_rating"] for r in rows])
     return str(chart.render(is_unicode=True))
+
+
+@drawn_once
+def history_chart(
+    labels: list[str], series: list[tuple[str, list[float | None]]], scale_max: int
+) -> str:
+    """Each dimension's rating and the composite, cycle after cycle."""
+    chart = pygal.Line(
+        **{
+            **chart_config("Ratings and composite across cycles", 360),
+            "show_legend": True,
+            "print_values": False,
+        },
+        range=(0, scale_max),
+        truncate_label=-1,
+        truncate_legend=-1,
+        legend_at_bottom=True,
+        allow_interruptions=True,
+    )
+    chart.x_labels = labels
+    for name, values in series:
+        chart.add(name, values, stroke_style={"width": 4} if name.startswith("Composite") else {})
+    return str(chart.render(is_unicode=True))

@@ -225,6 +225,14 @@ class RatingsForm(forms.Form):
                 empty_value=None,
                 required=False,
             )
+            self.fields["manager_confidence"] = forms.TypedChoiceField(
+                label="Your confidence in the overall rating (1 not sure – 5 sure)",
+                choices=growth,
+                coerce=int,
+                empty_value=None,
+                required=False,
+                help_text="Reported only in aggregate, for groups of five or more.",
+            )
 
     def ratings(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}

@@ -17,6 +17,9 @@ from rubrics.scoring import ScaleSpec
 
 # The manager's growth and scope trajectory, beside the performance rating on the 9-box.
 GROWTH_SCALE = ScaleSpec(minimum=1, maximum=5)
+# How sure the manager is of their overall rating (1 not sure – 5 sure): process health
+# reports it per cycle, for groups large enough (calibration.health).
+CONFIDENCE_SCALE = ScaleSpec(minimum=1, maximum=5)
 
 
 def _is_hr(obj: Any, user: Any) -> bool:
@@ -256,6 +259,7 @@ class Review(models.Model):
     # trajectory (GROWTH_SCALE), which places the engineer on the calibration 9-box.
     overall_rating = models.PositiveSmallIntegerField(null=True, blank=True)
     growth_rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    manager_confidence = models.PositiveSmallIntegerField(null=True, blank=True)
     # Bumped on every change, for optimistic concurrency (ETag).
     version = models.PositiveIntegerField(default=1)
     # Why the manager returned the self-review, while it waits for the engineer's changes.

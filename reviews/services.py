@@ -41,6 +41,7 @@ from reviews.evidence import (
     parse_pasted_links,
 )
 from reviews.models import (
+    CONFIDENCE_SCALE,
     GROWTH_SCALE,
     DimensionRating,
     Evidence,
@@ -868,9 +869,15 @@ def rating_set_manager(
 
 
 def rating_set_overall(
-    *, actor: User, review: Review, overall: int | None, growth: int | None
+    *,
+    actor: User,
+    review: Review,
+    overall: int | None,
+    growth: int | None,
+    confidence: int | None = None,
 ) -> Review:
-    """The manager's overall rating and growth/scope rating (for the calibration 9-box)."""
+    """The manager's overall rating, growth/scope rating (for the calibration 9-box) and how
+    confident they are in the overall rating (1–5; process health reports it in aggregate)."""
     with transaction.atomic():
         review = _locked_review(review)
         workflow.require(review, "rate", actor)
@@ -879,13 +886,20 @@ def rating_set_overall(
             errors["overall_rating"] = [problem]
         if growth is not None and (problem := GROWTH_SCALE.problem(growth)):
             errors["growth_rating"] = [f"{problem} (1 low – 5 high)"]
+        if confidence is not None and (problem := CONFIDENCE_SCALE.problem(confidence)):
+            errors["manager_confidence"] = [f"{problem} (1 not sure – 5 sure)"]
         if errors:
             raise ValidationFailed.from_errors(errors)
-        before = {"overall": review.overall_rating, "growth": review.growth_rating}
-        after = {"overall": overall, "growth": growth}
+        before = {
+            "overall": review.overall_rating,
+            "growth": review.growth_rating,
+            "confidence": review.manager_confidence,
+        }
+        after = {"overall": overall, "growth": growth, "confidence": confidence}
         if before != after:
             review.overall_rating, review.growth_rating = overall, growth
-            _save(review, "overall_rating", "growth_rating")
+            review.manager_confidence = confidence
+            _save(review, "overall_rating", "growth_rating", "manager_confidence")
             _record(actor, events.OVERALL_RATING_CHANGED, review, before=before, after=after)
     return review
 

@@ -29,5 +29,6 @@ urlpatterns = [
     path("<int:pk>/return/", views.review_return, name="return"),
     path("<int:pk>/acknowledge/", views.review_acknowledge, name="acknowledge"),
     path("<int:pk>/score/", views.review_score, name="score"),
+    path("<int:pk>/history/", views.review_history, name="history"),
     path("<int:pk>/score/what-if/", views.review_what_if, name="what-if"),
 ]

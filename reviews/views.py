@@ -3,6 +3,7 @@ page. Thin: a form shapes input, one service acts, errors go back beside their f
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +22,7 @@ from core.forms import add_service_errors, sort_links
 from core.paging import LookaheadPaginator
 from core.roles import Role, has_role, role_names
 from reviews import selectors, services
-from reviews.charts import contributions_chart, self_vs_manager_chart
+from reviews.charts import contributions_chart, history_chart, self_vs_manager_chart
 from reviews.filters import SORTS, ReviewPageFilter
 from reviews.forms import (
     EvidenceEditForm,
@@ -30,6 +31,7 @@ from reviews.forms import (
     RatingsForm,
     ReasonForm,
 )
+from reviews.history import engineer_history
 from reviews.models import Review, TeamMetrics
 from reviews.permissions import can_see_manager_ratings
 from reviews.scores import score_payload
@@ -339,10 +341,14 @@ def _rate_page(
     if is_manager:  # the form is shown to the review's manager only
         if form is None:
             initial = _initial_ratings(rows, "manager")
-            initial.update(overall_rating=review.overall_rating, growth_rating=review.growth_rating)
+            initial.update(
+                overall_rating=review.overall_rating,
+                growth_rating=review.growth_rating,
+                manager_confidence=review.manager_confidence,
+            )
             form = RatingsForm(review=review, who="manager", initial=initial)
         _with_fields(rows, form, "rating", "justification", "counterexample")
-        overall = [form["overall_rating"], form["growth_rating"]]
+        overall = [form["overall_rating"], form["growth_rating"], form["manager_confidence"]]
     actions = workflow.allowed_actions(review, request.user)
     metrics = selectors.team_metrics(review.team, review.cycle).first()
     return render(
@@ -382,6 +388,7 @@ def review_rate(request: HttpRequest, pk: int) -> HttpResponse:
                     review=review,
                     overall=form.cleaned_data.get("overall_rating"),
                     growth=form.cleaned_data.get("growth_rating"),
+                    confidence=form.cleaned_data.get("manager_confidence"),
                 )
                 if "submit" in request.POST:
                     services.review_submit_manager(actor=acting_user(request), review=review)
@@ -489,6 +496,42 @@ def _score_context(
             )
         ),
     }
+
+
+def _number(value: int | Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+@login_required
+def review_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """The review's engineer across cycles: ratings per dimension and composite."""
+    review = selectors.get_review_for_user(request.user, pk)
+    history = engineer_history(request.user, review)
+    # Drawn once two cycles have ratings to show: a line needs two points.
+    shared = [
+        c
+        for c in history.cycles
+        if c.shared and (c.composite is not None or any(v is not None for v in c.ratings.values()))
+    ]
+    scale_max = version_data(review.cycle.rubric_version).scale.maximum
+    series: list[tuple[str, list[float | None]]] = [
+        (name, [_number(c.ratings.get(key)) for c in shared]) for key, name in history.dimensions
+    ]
+    series.append(("Composite (advisory)", [_number(c.composite) for c in shared]))
+    chart = (
+        mark_safe(history_chart([c.review.cycle.name for c in shared], series, scale_max))
+        if len(shared) > 1
+        else ""
+    )
+    rows = [
+        (cycle, [cycle.ratings.get(key) for key, _name in history.dimensions])
+        for cycle in history.cycles
+    ]
+    return render(
+        request,
+        "reviews/history.html",
+        {"review": review, "history": history, "rows": rows, "chart": chart},
+    )
 
 
 @login_required

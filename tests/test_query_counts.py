@@ -557,9 +557,11 @@ READS = [
     # scope teams, scope managers, adjustments, evidence. A row's adjustment form is fetched
     # when opened, so the facilitator's board costs what HR's read-only one does.
     # With nothing kept yet, the board's summary adds its six (see .../board/ above).
-    Read("page board", "facilitator", 18),
-    Read("page board", "hr", 18),
-    Read("page board", "manager", 20),  # + "may I adjust", asked twice: exists a report of mine
+    # The scope teams' delivery over four weeks, with nothing kept yet: deployments, lead times,
+    # restore times (metrics.selectors.four_keys), for every team at once.
+    Read("page board", "facilitator", 21),
+    Read("page board", "hr", 21),
+    Read("page board", "manager", 23),  # + "may I adjust", asked twice: exists a report of mine
     # /promotions/: user, roles, how many cases, their page (engineer, cycle), the
     # filter's cycles (of the cases seen), the form's reports and cycles; target levels are
     # read when the form is shown

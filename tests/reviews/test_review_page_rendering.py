@@ -58,7 +58,7 @@ def test_the_rate_page_shows_the_form_to_the_manager_only(org: Org) -> None:
         names = re.findall(r'name="([^"]+)"', section(page, f"dim-{key}"))
         assert names == [f"{key}-rating", f"{key}-justification", f"{key}-counterexample"]
     overall = re.findall(r'name="([^"]+)"', section(page, "overall"))
-    assert overall == ["overall_rating", "growth_rating"]
+    assert overall == ["overall_rating", "growth_rating", "manager_confidence"]
     assert 'id="return-form"' in page
     # The skip-level manager reads the same page without a field to fill in or a form to send.
     skip = signed_in(org.director).get(url).content.decode()
