@@ -482,6 +482,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks.send_phase_reminders",
         "schedule": crontab(hour=7, minute=0),
     },
+    # Owners of metrics overdue their governance review (metrics.tasks), told each morning,
+    # once per due date.
+    "tell-overdue-governance": {
+        "task": "metrics.tasks.tell_overdue_governance",
+        "schedule": crontab(hour=7, minute=5),
+    },
     # Notification e-mail whose task never ran (broker or mail server down at the time) goes
     # out on the next sweep (notify.tasks); each e-mail is still sent at most once.
     "send-unsent-emails": {

@@ -8,7 +8,7 @@ class MetricsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
-        from metrics import events  # noqa: F401 - declares this app's audit action codes
+        from metrics import events, notices  # noqa: F401 - declare audit actions, notice kinds
         from metrics.aggregates import add_median_to_sqlite
 
         connection_created.connect(add_median_to_sqlite, dispatch_uid="metrics-sqlite-median")

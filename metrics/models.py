@@ -6,6 +6,9 @@ An event is known by its service and its id: sent again, it changes nothing."""
 
 from __future__ import annotations
 
+import calendar
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -122,3 +125,119 @@ class Incident(_Event):
             models.Index(fields=["team", "opened_at"], name="incident_team_time"),
             models.Index(fields=["service", "deployment_ref"], name="incident_cause"),
         ]
+
+
+# ---- governance ------------------------------------------------------------------------------
+# Every metric is governed: a record per governed metric (a rubric dimension or one of a team's
+# four keys) with its owner, purpose, hypothesis, limitations, anti-gaming notes, baseline,
+# target range and review cadence; and the reviews of it (a metric review, or a harm review
+# asking whether it causes avoidance, collaboration breakdowns, fear of visibility or gaming),
+# each with a decision, signed off by the owner and by HR. A metric is due a review a cadence
+# after its last signed-off review (or after it was first governed), and overdue past that day.
+
+# A metric's subject: "team:<key>" for a team metric, "dimension:<rubric>:<key>" for a rubric
+# dimension.
+TEAM_METRICS = {
+    "deployment_frequency": "Deployment frequency",
+    "lead_time": "Lead time for changes",
+    "change_failure_rate": "Change failure rate",
+    "time_to_restore": "Time to restore",
+}
+HARM_QUESTIONS = (
+    ("avoidance", "Does it make people avoid work that matters (on-call, risky fixes, mentoring)?"),
+    ("collaboration", "Does it break down collaboration (hoarding work or credit)?"),
+    ("visibility", "Does it make people afraid to be seen (hiding incidents or mistakes)?"),
+    ("gaming", "Has anyone been seen gaming it?"),
+)
+HARM_ANSWERS = ("no", "unsure", "yes")
+
+
+class Cadence(models.TextChoices):
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+    HALF_YEARLY = "half_yearly", "Half-yearly"
+
+
+MONTHS = {Cadence.MONTHLY: 1, Cadence.QUARTERLY: 3, Cadence.HALF_YEARLY: 6}
+
+
+class Function(models.TextChoices):
+    ENGINEERING = "engineering", "Engineering"
+    PRODUCT = "product", "Product"
+    PEOPLE = "people", "People"
+
+
+def months_after(day: datetime.date, months: int) -> datetime.date:
+    """The same day `months` later (the month's last day where it has fewer days)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+class GovernedMetric(models.Model):
+    subject = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    functions = models.JSONField(default=list)  # of Function values: who is represented
+    purpose = models.TextField()
+    hypothesis = models.TextField(help_text="What the metric should predict.")
+    limitations = models.TextField(blank=True)
+    anti_gaming = models.TextField(blank=True)
+    baseline = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    target_low = models.DecimalField(max_digits=12, decimal_places=2)
+    target_high = models.DecimalField(max_digits=12, decimal_places=2)
+    cadence = models.CharField(max_length=20, choices=Cadence.choices)
+    governed_since = models.DateField()
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target_low__lte=models.F("target_high")), name="target_range_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(cadence__in=[c.value for c in Cadence]), name="cadence_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GovernanceReview(models.Model):
+    class Kind(models.TextChoices):
+        METRIC = "metric", "Metric review"
+        HARM = "harm", "Harm review"
+
+    class Decision(models.TextChoices):
+        KEEP = "keep", "Keep"
+        CHANGE = "change", "Change"
+        RETIRE = "retire", "Retire"
+
+    metric = models.ForeignKey(GovernedMetric, on_delete=models.PROTECT, related_name="reviews")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    findings = models.TextField()
+    harm = models.JSONField(default=dict)  # a harm review's answers: question key → answer
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    owner_signed_at = models.DateTimeField(null=True, blank=True)
+    hr_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    hr_signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.metric}"
+
+    @property
+    def signed_off(self) -> bool:
+        return self.owner_signed_at is not None and self.hr_signed_at is not None

@@ -262,7 +262,8 @@ class VersionLintView(APIView):
     def get(self, request: Request, slug: str, number: int) -> Response:
         version = selectors.get_version_for_user(request.user, slug, number)
         problems = services.version_lint(version=version)
-        return Response({"ok": not problems, "problems": problems})
+        warnings = services.version_lint_warnings(version=version)
+        return Response({"ok": not problems, "problems": problems, "warnings": warnings})
 
 
 class VersionPublishView(APIView):

@@ -187,3 +187,22 @@ def lint_document(document: dict[str, Any], *, max_share: Decimal) -> list[LintP
                 )
             )
     return problems
+
+
+# A small set of dimensions (DESIGN.md, principle 5): more than this and the linter warns.
+SMALL_SET = 7
+
+
+def lint_warnings(document: dict[str, Any]) -> list[LintProblem]:
+    """What the linter advises without refusing: a version may still be published."""
+    dimensions = document.get("dimensions") or []
+    if len(dimensions) > SMALL_SET:
+        return [
+            LintProblem(
+                "dimensions",
+                f"{len(dimensions)} dimensions: keep to a small set (at most {SMALL_SET}) that "
+                "people can hold in mind and that can each be reviewed and governed; merge or "
+                "retire the weakest.",
+            )
+        ]
+    return []

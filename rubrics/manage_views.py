@@ -107,6 +107,9 @@ def _workspace(
             "publish_form": forms.get("publish_form") or RationaleForm(),
             "send_back_form": forms.get("send_back_form") or SendBackForm(),
             "allowed_now": workflow.now_sentence(version),
+            "warnings": services.version_lint_warnings(version=version)
+            if "edit" in actions
+            else [],
         },
         status=status,
     )

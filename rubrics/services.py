@@ -23,7 +23,7 @@ from notify import services as notify
 from rubrics import events, notices
 from rubrics.diff import diff_documents
 from rubrics.document import parse_document, version_to_document
-from rubrics.linter import lint_document
+from rubrics.linter import lint_document, lint_warnings
 from rubrics.models import Criterion, Dimension, Level, RatingScale, Rubric, RubricVersion
 from rubrics.permissions import VIEW_DRAFT_PERMISSION, can_manage_rubrics
 from rubrics.selectors import with_content
@@ -232,6 +232,13 @@ def version_lint(*, version: RubricVersion) -> list[dict[str, str]]:
         version_to_document(version), max_share=settings.LEVELSET_MAX_DIMENSION_SHARE
     )
     return [{"path": p.path, "message": p.message} for p in problems]
+
+
+def version_lint_warnings(*, version: RubricVersion) -> list[dict[str, str]]:
+    """The linter's advice, which does not stop a version from being published."""
+    return [
+        {"path": p.path, "message": p.message} for p in lint_warnings(version_to_document(version))
+    ]
 
 
 def version_publish(*, actor: User, version: RubricVersion, rationale: str) -> RubricVersion:

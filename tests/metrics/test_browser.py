@@ -39,3 +39,35 @@ def test_the_scorecard_is_accessible_and_names_a_bad_period(
     assert "on or before the last" in error.inner_text()
     problems += look(page, artifacts_dir / "pages", "team-scorecard-bad-period")
     assert not problems, "\n".join(problems)
+
+
+def test_the_governance_pages_are_accessible(
+    page: Any, live_server: Any, artifacts_dir: Path, hr: Any, engineer: Any
+) -> None:
+    from decimal import Decimal
+
+    from metrics.governance import governed_metric_create
+
+    metric = governed_metric_create(
+        actor=hr,
+        subject="team:lead_time",
+        owner=engineer,
+        functions=["engineering"],
+        purpose="See how long changes wait.",
+        hypothesis="Shorter lead times predict fewer incidents.",
+        limitations="",
+        anti_gaming="",
+        baseline=None,
+        target_low=Decimal("4"),
+        target_high=Decimal("48"),
+        cadence="quarterly",
+    )
+    sign_in(page, live_server, hr.username)
+    page.goto(f"{live_server.url}/metrics/governance/")
+    problems = look(page, artifacts_dir / "pages", "governance")
+    page.get_by_role("button", name="Govern it").click()
+    assert page.locator("#govern-form .has-error").count() >= 3
+    problems += look(page, artifacts_dir / "pages", "governance-errors")
+    page.goto(f"{live_server.url}/metrics/governance/{metric.pk}/review/")
+    problems += look(page, artifacts_dir / "pages", "governance-review")
+    assert not problems, "\n".join(problems)

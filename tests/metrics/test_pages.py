@@ -36,7 +36,8 @@ def test_the_page_shows_the_period_its_trend_and_charts(hr: Any, payments: Team)
     assert "15 Mar 2026 to 28 Mar 2026" in html
     assert "<td>8.00 h</td>" in html and "<td>100.00%</td>" in html and "<td>2.00 h</td>" in html
     assert html.count("<svg") == 4 and html.count("<figcaption") == 4
-    assert html.count('<th scope="col">') == 4 + 7  # the current table's, the trend's (key + 6)
+    assert html.count('<th scope="col">') == 5 + 7  # the current table's, the trend's (key + 6)
+    assert html.count("not governed yet") == 4
     assert "never an input to anyone's score" in html
 
 
@@ -65,3 +66,33 @@ def test_the_team_page_links_each_teams_scorecard(published: Any, hr: Any) -> No
     html = signed_in(org.manager).get("/reviews/team/").content.decode()
     team = org.engineer.engineer.team
     assert f'href="/metrics/teams/{team.pk}/scorecard/">{team.name}</a>' in html
+
+
+def test_a_governed_key_shows_its_range_and_notes(hr: Any, payments: Team) -> None:
+    from decimal import Decimal
+
+    from metrics.governance import governed_metric_create
+
+    send(hr, change("c1", 16, 0), deployment("d1", 16, 8, ["c1"]))
+    governed_metric_create(
+        actor=hr,
+        subject="team:lead_time",
+        owner=hr,
+        functions=["engineering"],
+        purpose="Flow.",
+        hypothesis="Shorter waits predict fewer incidents.",
+        limitations="Not value.",
+        anti_gaming="Never per person.",
+        baseline=Decimal("12"),
+        target_low=Decimal("1"),
+        target_high=Decimal("6"),
+        cadence="quarterly",
+    )
+    html = (
+        signed_in(hr)
+        .get(f"/metrics/teams/{payments.pk}/scorecard/?start=2026-03-15&end=2026-03-28")
+        .content.decode()
+    )
+    assert "1.00–6.00 h" in html and "(baseline 12.00)" in html
+    assert '<span class="badge">above the range</span>' in html  # 8 h
+    assert "Shorter waits predict fewer incidents." in html and html.count("not governed yet") == 3

@@ -135,7 +135,7 @@ def test_hr_drafts_edits_and_publishes_through_the_api(published: RubricVersion,
     edited = client.put(f"{BASE}/versions/2/", document, format="json")
     assert edited.status_code == 200, edited.json()
     lint = client.get(f"{BASE}/versions/2/lint/").json()
-    assert lint == {"ok": True, "problems": []}
+    assert lint == {"ok": True, "problems": [], "warnings": []}
     no_reason = client.post(f"{BASE}/versions/2/publish/", {}, format="json")
     assert no_reason.status_code == 400 and "rationale" in no_reason.json()["errors"]
     done = client.post(f"{BASE}/versions/2/publish/", {"rationale": "Rebalance"}, format="json")

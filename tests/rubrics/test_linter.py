@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -121,3 +122,39 @@ def test_outcome_language_is_not_mistaken_for_an_activity_metric() -> None:
         "Ships reviewed changes weekly that customers notice; closes the loop on incidents."
     )
     assert lint_document(document, max_share=MAX) == []
+
+
+def eight_dimensions() -> dict:
+    """The ladder with two more dimensions (copies of the first, new keys): eight in all."""
+    import copy
+
+    document = ladder(1)
+    for n in (1, 2):
+        extra = copy.deepcopy(document["dimensions"][0])
+        extra["key"], extra["name"] = f"extra{n}", f"Extra {n}"
+        document["dimensions"].append(extra)
+    return document
+
+
+def test_more_than_seven_dimensions_is_a_warning_not_a_refusal(hr: Any) -> None:
+    from rubrics.linter import lint_warnings
+    from rubrics.services import rubric_import
+    from tests.conftest import client_for
+
+    document = eight_dimensions()
+    assert lint_warnings(ladder(1)) == []
+    (warning,) = lint_warnings(document)
+    assert warning.path == "dimensions" and "8 dimensions: keep to a small set" in warning.message
+    assert paths(document) == {}  # nothing refused: it may be published
+    draft = rubric_import(actor=hr, data=document)
+    body = (
+        client_for(hr).get(f"/api/rubrics/{draft.rubric.slug}/versions/{draft.number}/lint/").json()
+    )
+    assert body["ok"] is True and body["problems"] == []
+    assert body["warnings"] == [{"path": "dimensions", "message": warning.message}]
+    from django.test import Client
+
+    page = Client()
+    page.force_login(hr)
+    html = page.get(f"/rubrics/{draft.rubric.slug}/versions/{draft.number}/").content.decode()
+    assert 'id="lint-warning"' in html and "it does not stop publishing" in html
