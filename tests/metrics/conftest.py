@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from metrics.governance import governed_metric_create
 from metrics.intake import parse_events
+from metrics.models import GovernedMetric
 from metrics.services import Ingested, events_ingest
 from people.models import Team
 from tests.factories import TeamFactory
@@ -63,3 +66,21 @@ def incident(
 
 def send(actor: Any, *events: dict[str, Any], source: Any = None) -> Ingested:
     return events_ingest(actor=actor, events=parse_events(list(events)), source=source)
+
+
+def govern(hr: Any, owner: Any, subject: str = "team:lead_time", **changes: Any) -> GovernedMetric:
+    fields = {
+        "subject": subject,
+        "owner": owner,
+        "functions": ["engineering", "product"],
+        "purpose": "See how long changes wait.",
+        "hypothesis": "Shorter lead times predict fewer incidents per change.",
+        "limitations": "Says nothing about value.",
+        "anti_gaming": "Never per person.",
+        "baseline": Decimal("30"),
+        "target_low": Decimal("4"),
+        "target_high": Decimal("48"),
+        "cadence": "quarterly",
+        **changes,
+    }
+    return governed_metric_create(actor=hr, **fields)

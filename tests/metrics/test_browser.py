@@ -11,7 +11,7 @@ import pytest
 from people.models import Team
 from tests.browser.conftest import look, sign_in
 from tests.factories import EngineerFactory, UserFactory
-from tests.metrics.conftest import at, change, deployment, incident, send
+from tests.metrics.conftest import at, change, deployment, govern, incident, send
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,24 +44,7 @@ def test_the_scorecard_is_accessible_and_names_a_bad_period(
 def test_the_governance_pages_are_accessible(
     page: Any, live_server: Any, artifacts_dir: Path, hr: Any, engineer: Any
 ) -> None:
-    from decimal import Decimal
-
-    from metrics.governance import governed_metric_create
-
-    metric = governed_metric_create(
-        actor=hr,
-        subject="team:lead_time",
-        owner=engineer,
-        functions=["engineering"],
-        purpose="See how long changes wait.",
-        hypothesis="Shorter lead times predict fewer incidents.",
-        limitations="",
-        anti_gaming="",
-        baseline=None,
-        target_low=Decimal("4"),
-        target_high=Decimal("48"),
-        cadence="quarterly",
-    )
+    metric = govern(hr, engineer)
     sign_in(page, live_server, hr.username)
     page.goto(f"{live_server.url}/metrics/governance/")
     problems = look(page, artifacts_dir / "pages", "governance")

@@ -18,26 +18,9 @@ from metrics import governance as gov
 from metrics.models import GovernanceReview, GovernedMetric, months_after
 from notify.models import Notification
 from rubrics.models import RubricVersion
+from tests.metrics.conftest import govern
 
 HARM = {"avoidance": "no", "collaboration": "unsure", "visibility": "no", "gaming": "yes"}
-
-
-def govern(hr: Any, owner: Any, subject: str = "team:lead_time", **changes: Any) -> GovernedMetric:
-    fields = {
-        "subject": subject,
-        "owner": owner,
-        "functions": ["engineering", "product"],
-        "purpose": "See how long changes wait.",
-        "hypothesis": "Shorter lead times predict fewer incidents per change.",
-        "limitations": "Says nothing about value.",
-        "anti_gaming": "Never per person.",
-        "baseline": Decimal("30"),
-        "target_low": Decimal("4"),
-        "target_high": Decimal("48"),
-        "cadence": "quarterly",
-        **changes,
-    }
-    return gov.governed_metric_create(actor=hr, **fields)
 
 
 def test_a_metric_is_governed_with_a_range_and_a_cadence(hr: Any, engineer: Any) -> None:

@@ -4,13 +4,14 @@ page."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.test import Client
 
 from people.models import Team
 from tests.factories import EngineerFactory, UserFactory
-from tests.metrics.conftest import at, change, deployment, incident, send
+from tests.metrics.conftest import at, change, deployment, govern, incident, send
 from tests.reviews.conftest import build_org
 
 
@@ -69,24 +70,14 @@ def test_the_team_page_links_each_teams_scorecard(published: Any, hr: Any) -> No
 
 
 def test_a_governed_key_shows_its_range_and_notes(hr: Any, payments: Team) -> None:
-    from decimal import Decimal
-
-    from metrics.governance import governed_metric_create
-
     send(hr, change("c1", 16, 0), deployment("d1", 16, 8, ["c1"]))
-    governed_metric_create(
-        actor=hr,
-        subject="team:lead_time",
-        owner=hr,
-        functions=["engineering"],
-        purpose="Flow.",
+    govern(
+        hr,
+        hr,
         hypothesis="Shorter waits predict fewer incidents.",
-        limitations="Not value.",
-        anti_gaming="Never per person.",
         baseline=Decimal("12"),
         target_low=Decimal("1"),
         target_high=Decimal("6"),
-        cadence="quarterly",
     )
     html = (
         signed_in(hr)

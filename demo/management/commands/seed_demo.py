@@ -16,8 +16,9 @@ from django.db import transaction
 from audit.services import check_whole_chain
 from core.roles import Role
 from demo.delivery import seed_delivery_events
+from demo.governance import seed_governance
 from demo.organisation import seed_review_cycles
-from metrics.models import Deployment
+from metrics.models import Deployment, GovernedMetric
 from people import services as people
 from people.models import Engineer, Team
 from rubrics import services as rubric_services
@@ -130,6 +131,8 @@ class Command(BaseCommand):
         seed_review_cycles(hr=hr, version=version)
         if not Deployment.objects.exists():
             seed_delivery_events(hr=hr, teams=[self._team(name) for name in TEAMS])
+        if not GovernedMetric.objects.exists():
+            seed_governance(hr=hr)
         self._draft_rubric_version(version)
         # `make run` has no scheduler: verify the chain once, so the audit page has a check to
         # show (HR's "verify the whole chain now" runs another).
