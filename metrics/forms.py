@@ -100,6 +100,16 @@ class GovernanceReviewForm(forms.Form):
                 label=question, choices=answers, required=False, help_text="For a harm review."
             )
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for key, _question in HARM_QUESTIONS:
+            answer = data.get(f"harm_{key}")
+            if data.get("kind") == GovernanceReview.Kind.HARM and not answer:
+                self.add_error(f"harm_{key}", "A harm review answers every question.")
+            elif data.get("kind") == GovernanceReview.Kind.METRIC and answer:
+                self.add_error(f"harm_{key}", "Only a harm review answers this.")
+        return data
+
     def harm(self) -> dict[str, str]:
         if self.cleaned_data.get("kind") != GovernanceReview.Kind.HARM:
             return {}

@@ -213,3 +213,17 @@ def test_the_rubric_page_fetches_its_overdue_dimensions(
     assert (
         engineer_client.get("/metrics/governance/rubrics/backend-engineering/").status_code == 404
     )
+
+
+def test_a_harm_review_names_each_unanswered_question_beside_it(hr: Any, engineer: Any) -> None:
+    metric = govern(hr, engineer)
+    client = Client()
+    client.force_login(engineer)
+    url = f"/metrics/governance/{metric.pk}/review/"
+    page = client.post(
+        url, {"kind": "harm", "findings": "Looked.", "decision": "keep", "harm_gaming": "yes"}
+    )
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert html.count("A harm review answers every question.") == 3  # gaming was answered
+    assert not GovernanceReview.objects.exists()
