@@ -259,11 +259,38 @@ def board_rows(
                 "evidence_by_dimension": tallies[rid].by_dimension if rid in tallies else {},
                 "prereads": prereads.get(rid, []),
                 "previous_composite": previous_composites.get(e["engineer_id"]),
+                "engineer_id": e["engineer_id"],
             }
         )
         if hr_attribute:
             rows[-1]["hr_attribute"] = e["hr_attribute"] or "not set"
     return rows, version
+
+
+EARLIER_CYCLES = 2
+
+
+def earlier_composites(
+    session: CalibrationSession, engineer_ids: Collection[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """For each engineer, the composites of their last EARLIER_CYCLES cycles before the
+    session's, newest first (each cycle's latest snapshot), in one query: beside the current
+    ratings on the board."""
+    cycle = session.cycle
+    earlier: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
+    for engineer_id, cycle_id, name, composite in (
+        ScoreSnapshot.objects.filter(
+            review__engineer_id__in=list(engineer_ids),
+            composite__isnull=False,
+            review__cycle__self_review_ends__lt=cycle.self_review_ends,
+        )
+        .order_by("review__engineer_id", "-review__cycle__self_review_ends", "-created_at", "-pk")
+        .values_list("review__engineer_id", "review__cycle_id", "review__cycle__name", "composite")
+    ):
+        cycles = earlier[engineer_id]
+        if cycle_id not in cycles and len(cycles) < EARLIER_CYCLES:
+            cycles[cycle_id] = {"cycle": name, "composite": str(composite)}
+    return {engineer_id: list(cycles.values()) for engineer_id, cycles in earlier.items()}
 
 
 def board_analytics(session: CalibrationSession, *, viewer: Any) -> dict[str, Any]:

@@ -172,6 +172,10 @@ def _session_page(
         reviews=[review_id for review_id, _engineer in page],
     )
     page.object_list = rows
+    # The last two cycles' composites beside the current ratings (the page's rows only).
+    earlier = selectors.earlier_composites(session, [row["engineer_id"] for row in rows])
+    for row in rows:
+        row["earlier"] = earlier.get(row["engineer_id"], [])
     dimensions = list(version.dimensions.all())
     scale = version.scale
     facilitator = session.is_facilitator(user)
@@ -183,7 +187,7 @@ def _session_page(
     _add_guidance_bands(distribution)
     skew = figures["skew"]
     flags = {o["review"]: o["reasons"] for o in figures["outliers"]}
-    columns = len(dimensions) + 8 + (1 if on_board else 0)
+    columns = len(dimensions) + 9 + (1 if on_board else 0)
     for row in rows:
         # As text: localising a Decimal in a template costs more than the rest of its cell.
         for key in ("composite", "pre_composite"):
@@ -249,8 +253,8 @@ def _session_page(
         ],
         "editable": editable,
         "on_board": on_board,
-        # Engineer, team and level, manager, the dimensions, overall, composite, [before],
-        # evidence, pre-reads, flags: the detail rows span them all.
+        # Engineer, team and level, manager, the dimensions, overall, composite, the last two
+        # cycles, [before], evidence, pre-reads, flags: the detail rows span them all.
         "columns": columns,
         "rows_key": rows_key,
         "participants": list(session.participants.all()),

@@ -559,9 +559,10 @@ READS = [
     # With nothing kept yet, the board's summary adds its six (see .../board/ above).
     # The scope teams' delivery over four weeks, with nothing kept yet: deployments, lead times,
     # restore times (metrics.selectors.four_keys), for every team at once.
-    Read("page board", "facilitator", 21),
-    Read("page board", "hr", 21),
-    Read("page board", "manager", 23),  # + "may I adjust", asked twice: exists a report of mine
+    # The page's engineers' composites in their last two earlier cycles (one query).
+    Read("page board", "facilitator", 22),
+    Read("page board", "hr", 22),
+    Read("page board", "manager", 24),  # + "may I adjust", asked twice: exists a report of mine
     # /promotions/: user, roles, how many cases, their page (engineer, cycle), the
     # filter's cycles (of the cases seen), the form's reports and cycles; target levels are
     # read when the form is shown

@@ -59,3 +59,25 @@ def test_the_board_shows_its_teams_delivery_as_context(cal: Calibration) -> None
         actor=cal.org.hr, cycle=cal.org.cycle, name="Everyone", facilitator=cal.facilitator
     )
     assert 'id="delivery-context"' not in board(cal.facilitator, whole_cycle)
+
+
+def test_each_row_shows_the_last_two_cycles_composites(cal: Calibration) -> None:
+    from tests.reviews.test_history import rated_earlier_cycle
+
+    version = cal.org.cycle.rubric_version
+    for name, day in (
+        ("2025 H2", datetime.date(2025, 11, 1)),
+        ("2026 H1", datetime.date(2026, 5, 1)),
+        ("2025 H1", datetime.date(2025, 5, 1)),
+    ):
+        rated_earlier_cycle(cal.org, version, name, day)
+    html = board(cal.facilitator, cal.session)
+    row = html[html.index(f'id="review-{cal.org.review(cal.org.engineer).pk}"') :]
+    cell = row[
+        row.index('class="num earlier"') : row.index("</td>", row.index('class="num earlier"'))
+    ]
+    # The two latest earlier cycles, newest first; 2025 H1 is a third and is left out.
+    assert cell.index("2026 H1") < cell.index("2025 H2") and "2025 H1" not in cell
+    assert cell.count("3.00") == 2
+    peer_row = html[html.index(f'id="review-{cal.org.review(cal.org.peer).pk}"') :]
+    assert '<td class="num earlier">—</td>' in peer_row[: peer_row.index("</tr>")]
