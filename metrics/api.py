@@ -23,7 +23,7 @@ from core.roles import is_hr
 from metrics import intake, selectors, services
 from metrics.auth import SourceTokenAuthentication
 from metrics.forms import DEFAULT_DAYS, MAX_PERIOD_DAYS
-from metrics.models import DeliverySource
+from metrics.models import INDICATORS, DeliverySource
 from metrics.permissions import get_team_for_user
 
 NOTE = "Team-level context. Never an input to an individual's score."
@@ -192,6 +192,32 @@ class FourKeysSerializer(serializers.Serializer):
     )
 
 
+class LeadingSerializer(serializers.Serializer):
+    """A period's leading indicators: each the median of its measurements (null: none)."""
+
+    start = serializers.DateField()
+    end = serializers.DateField()
+    cycle_time_hours = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    first_review_time_hours = serializers.DecimalField(
+        max_digits=16, decimal_places=2, allow_null=True
+    )
+    pr_size_lines = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    wip_items = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+
+
+def _leading(
+    periods: list[selectors.Period], medians: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "start": start,
+            "end": end,
+            **{f"{name}_{unit}": found.get(name) for name, (_label, unit) in INDICATORS.items()},
+        }
+        for (start, end), found in zip(periods, medians, strict=True)
+    ]
+
+
 def _date(request: Request, name: str, default: datetime.date) -> datetime.date:
     raw = request.query_params.get(name) or ""
     if not raw:
@@ -226,6 +252,10 @@ class ScorecardView(APIView):
                 ),
                 "note": serializers.CharField(),
                 "keys": FourKeysSerializer(),
+                "leading": LeadingSerializer(
+                    many=True,
+                    help_text="Leading indicators per period, oldest first (the four keys lag).",
+                ),
                 "trend": FourKeysSerializer(
                     many=True,
                     help_text="Periods of the same length, oldest first; the last is `keys`.",
@@ -247,11 +277,13 @@ class ScorecardView(APIView):
             )
         periods = selectors.periods_ending(end, days, selectors.TREND_PERIODS)
         trend = selectors.team_trend(team.pk, periods)
+        leading = _leading(periods, selectors.team_indicators(team.pk, periods))
         return Response(
             {
                 "team": {"id": team.pk, "name": team.name},
                 "note": NOTE,
                 "keys": FourKeysSerializer(trend[-1]).data,
                 "trend": FourKeysSerializer(trend, many=True).data,
+                "leading": LeadingSerializer(leading, many=True).data,
             }
         )

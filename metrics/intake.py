@@ -16,28 +16,32 @@ import datetime
 import io
 import re
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
 from core import limits
 from core.errors import ValidationFailed
-from metrics.models import ID_LENGTH, SERVICE_LENGTH
+from metrics.models import ID_LENGTH, INDICATORS, SERVICE_LENGTH
 
 MAX_EVENTS = 5_000  # per request or file
 MAX_CHANGES = 1_000  # per deployment
 
-KINDS = ("change", "deployment", "incident")
+KINDS = ("change", "deployment", "incident", "indicator")
 FIELDS: dict[str, tuple[str, ...]] = {
     "change": ("kind", "team", "service", "id", "at"),
     "deployment": ("kind", "team", "service", "id", "at", "changes"),
     "incident": ("kind", "team", "service", "id", "opened_at", "restored_at", "deployment"),
+    "indicator": ("kind", "team", "service", "id", "at", "name", "value"),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     "change": ("team", "service", "id", "at"),
     "deployment": ("team", "service", "id", "at"),
     "incident": ("team", "service", "id", "opened_at"),
+    "indicator": ("team", "service", "id", "at", "name", "value"),
 }
+MAX_VALUE = Decimal("999999999999")
 # Field names that say who: refused wherever they appear, whatever they hold.
 _PERSON = re.compile(
     r"author|committer|assignee|email|user|login|creator|owner|reporter|responder|resolver"
@@ -61,6 +65,8 @@ class Event:
     restored_at: datetime.datetime | None = None
     deployment: str = ""  # an incident's cause
     changes: tuple[str, ...] = ()  # a deployment's changes
+    indicator: str = ""  # a leading indicator's name (metrics.models.INDICATORS)
+    value: Decimal | None = None  # and its value
 
 
 def parse_events(data: Any) -> list[Event]:
@@ -155,9 +161,29 @@ def _event(item: Any, at: str, errors: dict[str, list[str]]) -> Event | None:
         errors[f"{at}.restored_at"] = ["must not be before opened_at"]
     cause = _text(item, "deployment", ID_LENGTH, at, errors) if kind == "incident" else ""
     changes = _changes(item, at, errors) if kind == "deployment" else ()
+    name, value = _indicator(item, at, errors) if kind == "indicator" else ("", None)
     if len(errors) > problems or when is None:
         return None
-    return Event(kind, team, service, ident, when, restored, cause, changes)
+    return Event(kind, team, service, ident, when, restored, cause, changes, name, value)
+
+
+def _indicator(
+    item: dict[str, Any], at: str, errors: dict[str, list[str]]
+) -> tuple[str, Decimal | None]:
+    name = item.get("name")
+    if name is not None and name not in INDICATORS:
+        errors[f"{at}.name"] = [f"must be one of {', '.join(INDICATORS)}"]
+    raw = item.get("value")
+    value = None
+    if raw is not None and not isinstance(raw, bool):
+        try:
+            value = Decimal(str(raw)).quantize(Decimal("0.01"))
+        except (InvalidOperation, ValueError):
+            value = None
+    if raw is not None and (value is None or not value.is_finite() or not 0 <= value <= MAX_VALUE):
+        errors[f"{at}.value"] = [f"must be a number from 0 to {MAX_VALUE:,}"]
+        value = None
+    return (name if isinstance(name, str) else ""), value
 
 
 def _text(

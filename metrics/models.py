@@ -127,6 +127,34 @@ class Incident(_Event):
         ]
 
 
+# Leading indicators a team may send beside the four keys (which lag): each a measurement at a
+# time, summarised per period by its median. Name → (label, unit).
+INDICATORS = {
+    "cycle_time": ("Cycle time", "hours"),
+    "first_review_time": ("Time to first review", "hours"),
+    "pr_size": ("Pull request size", "lines"),
+    "wip": ("Work in progress", "items"),
+}
+
+
+class Indicator(_Event):
+    """One measurement of a team's leading indicator (a merged pull request's cycle time, a
+    day's work in progress...), never a person's."""
+
+    name = models.CharField(max_length=30, choices=[(k, v[0]) for k, v in INDICATORS.items()])
+    value = models.DecimalField(max_digits=14, decimal_places=2)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "external_id"], name="indicator_per_service"
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="indicator_not_negative"),
+        ]
+        indexes = [models.Index(fields=["team", "name", "at"], name="indicator_team_time")]
+
+
 # ---- governance ------------------------------------------------------------------------------
 # Every metric is governed: a record per governed metric (a rubric dimension or one of a team's
 # four keys) with its owner, purpose, hypothesis, limitations, anti-gaming notes, baseline,

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from core import readcache
 from metrics.aggregates import Median, SecondsBetween
-from metrics.models import Deployment, DeploymentChange, Incident
+from metrics.models import Deployment, DeploymentChange, Incident, Indicator
 
 Period = tuple[datetime.date, datetime.date]  # first and last day, both included
 TREND_PERIODS = 6  # a scorecard's period and the five of the same length before it
@@ -205,3 +205,28 @@ def recent_keys(team_ids: list[int]) -> dict[int, FourKeys]:
         shows=[delivery_scope(team_id) for team_id in ids],
     )
     return {team_id: keys[(team_id, 0)] for team_id in ids}
+
+
+def team_indicators(team_id: int, periods: list[Period]) -> list[dict[str, Decimal | None]]:
+    """One team's leading indicators in each period (the median of each one's measurements;
+    None without any), oldest first: one grouped query, kept like the four keys until the
+    team's events change."""
+
+    def build() -> list[dict[str, Decimal | None]]:
+        medians: list[dict[str, Decimal | None]] = [{} for _ in periods]
+        for row in (
+            Indicator.objects.filter(_within("at", periods), team_id=team_id)
+            .annotate(period=_bucket("at", periods))
+            .exclude(period=None)
+            .values("period", "name")
+            .annotate(median=Median("value"))
+            .order_by()
+        ):
+            medians[row["period"]][row["name"]] = _two(Decimal(str(row["median"])))
+        return medians
+
+    name = f"indicators:{team_id}:" + ",".join(f"{a}/{b}" for a, b in periods)
+    kept: list[dict[str, Decimal | None]] = readcache.cached(
+        name, build, shows=[delivery_scope(team_id)]
+    )
+    return kept

@@ -19,7 +19,14 @@ from core.errors import Conflict, Forbidden, ValidationFailed
 from core.roles import is_hr_or_system
 from metrics import events as actions
 from metrics.intake import Event
-from metrics.models import Change, DeliverySource, Deployment, DeploymentChange, Incident
+from metrics.models import (
+    Change,
+    DeliverySource,
+    Deployment,
+    DeploymentChange,
+    Incident,
+    Indicator,
+)
 from metrics.selectors import delivery_scope
 from people.models import Team
 
@@ -107,6 +114,7 @@ def events_ingest(
         new = _changes(by_kind["change"], teams, source, moved)
         new += _deployments(by_kind["deployment"], teams, source, moved)
         new += _incidents(by_kind["incident"], teams, source, moved)
+        new += _indicators(by_kind["indicator"], teams, source, moved)
         if moved:
             readcache.bump(*(delivery_scope(team_id) for team_id in sorted(moved)))
         audit.record(
@@ -142,7 +150,7 @@ def _teams(events: list[Event]) -> dict[str, Team]:
 
 
 def _known(
-    model: type[Change | Deployment | Incident], events: Iterable[Event]
+    model: type[Change | Deployment | Incident | Indicator], events: Iterable[Event]
 ) -> set[tuple[str, str]]:
     events = list(events)
     known: set[tuple[str, str]] = set()
@@ -156,7 +164,9 @@ def _known(
     return known
 
 
-def _fresh(model: type[Change | Deployment | Incident], events: list[Event]) -> list[Event]:
+def _fresh(
+    model: type[Change | Deployment | Incident | Indicator], events: list[Event]
+) -> list[Event]:
     known = _known(model, events)
     return [e for e in events if (e.service, e.id) not in known]
 
@@ -278,6 +288,30 @@ def _incidents(
                 opened_at=e.at,
                 restored_at=e.restored_at,
                 deployment_ref=e.deployment,
+                source=source,
+            )
+            for e in fresh
+        ],
+        batch_size=_BATCH,
+        ignore_conflicts=True,
+    )
+    return len(fresh)
+
+
+def _indicators(
+    events: list[Event], teams: dict[str, Team], source: DeliverySource | None, moved: set[int]
+) -> int:
+    fresh = _fresh(Indicator, events)
+    moved.update(teams[e.team].pk for e in fresh)
+    Indicator.objects.bulk_create(
+        [
+            Indicator(
+                team=teams[e.team],
+                service=e.service,
+                external_id=e.id,
+                name=e.indicator,
+                value=e.value or 0,  # never empty: intake requires it
+                at=e.at,
                 source=source,
             )
             for e in fresh

@@ -18,7 +18,7 @@ from core.roles import is_hr
 from metrics import charts, selectors
 from metrics import governance as gov
 from metrics.forms import GovernanceReviewForm, GovernedMetricForm, PeriodForm
-from metrics.models import GovernanceReview, GovernedMetric
+from metrics.models import INDICATORS, GovernanceReview, GovernedMetric
 from metrics.permissions import get_team_for_user
 from metrics.selectors import TREND_PERIODS
 
@@ -101,6 +101,12 @@ def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
                 "against": _against(values[-1], metric),
             }
         )
+    medians = selectors.team_indicators(team.pk, periods)
+    leading = [
+        (label, unit, [found.get(name) for found in medians])
+        for name, (label, unit) in INDICATORS.items()
+        if any(found.get(name) is not None for found in medians)
+    ]
     return render(
         request,
         "metrics/scorecard.html",
@@ -111,6 +117,7 @@ def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
             "trend": trend,
             "labels": labels,
             "rows": rows,
+            "leading": leading,
         },
     )
 

@@ -75,8 +75,8 @@ def test_the_scorecard_serves_a_period_and_its_trend(
     )
     member = EngineerFactory(team=payments).user
     client = client_for(member)
-    # team, roles, reports who manage (none), may see, and the three figures
-    with django_assert_num_queries(7):
+    # team, roles, reports who manage (none), may see, the three figures, the leading indicators
+    with django_assert_num_queries(8):
         card = client.get(
             f"/api/teams/{payments.pk}/scorecard/?start=2026-03-15&end=2026-03-28"
         ).json()
@@ -132,3 +132,66 @@ def test_the_scorecard_is_read_once_until_the_teams_events_change(
     # An incident caused by Payments' deployment but filed under Search moves Payments' figures.
     send([{**incident("i1", at(5), at(5, 1), "d2"), "team": "search"}])
     assert client.get(url).json()["keys"]["change_failure_rate"] == "50.00"
+
+
+def test_leading_indicators_are_stored_once_and_served_by_period(hr: Any, payments: Team) -> None:
+    client = client_for(hr)
+
+    def indicator(ident: str, day: int, name: str, value: Any) -> dict[str, Any]:
+        return {
+            "kind": "indicator",
+            "team": "payments",
+            "service": "api",
+            "id": ident,
+            "at": at(day),
+            "name": name,
+            "value": value,
+        }
+
+    sent = client.post(
+        "/api/metrics/events/",
+        [
+            indicator("p1", 16, "cycle_time", 10),
+            indicator("p2", 17, "cycle_time", "30.5"),
+            indicator("p3", 18, "cycle_time", 20),
+            indicator("w1", 16, "wip", 4),
+            indicator("old", 2, "pr_size", 120),
+        ],
+        format="json",
+    )
+    assert sent.json() == {"received": 5, "new": 5, "known": 0}
+    assert (
+        client.post(
+            "/api/metrics/events/", [indicator("p1", 16, "cycle_time", 99)], format="json"
+        ).json()["known"]
+        == 1
+    )
+    refused = client.post(
+        "/api/metrics/events/", [indicator("x", 16, "velocity", -1)], format="json"
+    ).json()
+    assert set(refused["errors"]) == {"[0].name", "[0].value"}
+    card = client.get(f"/api/teams/{payments.pk}/scorecard/?start=2026-03-15&end=2026-03-28").json()
+    assert card["leading"][-1] == {
+        "start": "2026-03-15",
+        "end": "2026-03-28",
+        "cycle_time_hours": "20.00",
+        "first_review_time_hours": None,
+        "pr_size_lines": None,
+        "wip_items": "4.00",
+    }
+    assert card["leading"][-2]["pr_size_lines"] == "120.00"
+    page = (
+        signed_in_page(hr)
+        .get(f"/metrics/teams/{payments.pk}/scorecard/?start=2026-03-15&end=2026-03-28")
+        .content.decode()
+    )
+    section = page[page.index('id="scorecard-leading"') :]
+    assert "<td>20.00 hours</td>" in section and "Time to first review" not in section
+
+
+def signed_in_page(user: Any) -> Any:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client

@@ -95,7 +95,7 @@ def test_every_problem_is_named_and_nothing_is_read() -> None:
     )
     assert errors == {
         "[0].at": ["must say its time zone (a Z or an offset such as +01:00)"],
-        "[1].kind": ["must be one of change, deployment, incident"],
+        "[1].kind": ["must be one of change, deployment, incident, indicator"],
         "[2].restored_at": ["must not be before opened_at"],
         "[3].sha": ["is not a field of a change event (its fields: kind, team, service, id, at)"],
         "[4].service": ["must not contain a NUL character"],
