@@ -7,7 +7,6 @@ import datetime
 from typing import Any
 
 from django.http import Http404
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from knox.auth import TokenAuthentication
 from rest_framework import serializers, status
@@ -22,7 +21,7 @@ from core.errors import Forbidden, ValidationFailed
 from core.roles import is_hr
 from metrics import intake, selectors, services
 from metrics.auth import SourceTokenAuthentication
-from metrics.forms import DEFAULT_DAYS, MAX_PERIOD_DAYS
+from metrics.forms import PeriodForm
 from metrics.models import INDICATORS, DeliverySource
 from metrics.permissions import get_team_for_user
 
@@ -218,23 +217,6 @@ def _leading(
     ]
 
 
-def _date(request: Request, name: str, default: datetime.date) -> datetime.date:
-    raw = request.query_params.get(name) or ""
-    if not raw:
-        return default
-    try:
-        value = datetime.date.fromisoformat(raw) if len(raw) <= 10 else None
-    except ValueError:
-        value = None
-    if value is None or not limits.EARLIEST_DATE <= value <= limits.LATEST_DATE:
-        raise ValidationFailed(
-            f"{name} must be a date (YYYY-MM-DD) between {limits.EARLIEST_DATE.year} and "
-            f"{limits.LATEST_DATE.year}.",
-            errors={name: ["must be a date (YYYY-MM-DD)"]},
-        )
-    return value
-
-
 class ScorecardView(APIView):
     @extend_schema(
         parameters=[
@@ -265,17 +247,12 @@ class ScorecardView(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         team = get_team_for_user(request.user, pk)
-        end = _date(request, "end", timezone.localdate())
-        start = _date(request, "start", end - datetime.timedelta(days=DEFAULT_DAYS - 1))
-        days = (end - start).days + 1
-        if not 1 <= days <= MAX_PERIOD_DAYS:
-            raise ValidationFailed(
-                f"The period must run forwards and last at most {MAX_PERIOD_DAYS} days.",
-                errors={
-                    "start": [f"must be on or before end, at most {MAX_PERIOD_DAYS} days before"]
-                },
+        form = PeriodForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationFailed.from_errors(
+                {name: [str(e) for e in errors] for name, errors in form.errors.items()}
             )
-        periods = selectors.periods_ending(end, days, selectors.TREND_PERIODS)
+        periods = form.periods()
         trend = selectors.team_trend(team.pk, periods)
         leading = _leading(periods, selectors.team_indicators(team.pk, periods))
         return Response(

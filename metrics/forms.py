@@ -12,6 +12,7 @@ from django.utils import timezone
 from core import limits
 from core.widgets import DatePicker
 from metrics.models import HARM_ANSWERS, HARM_QUESTIONS, Cadence, Function, GovernanceReview
+from metrics.selectors import TREND_PERIODS, periods_ending
 
 MAX_PERIOD_DAYS = 366
 DEFAULT_DAYS = 28
@@ -36,6 +37,12 @@ class PeriodForm(forms.Form):
             )
         data.update(start=start, end=end)
         return data
+
+    def periods(self) -> list[tuple[datetime.date, datetime.date]]:
+        """The chosen period and the TREND_PERIODS - 1 of the same length before it, oldest
+        first."""
+        start, end = self.period()
+        return periods_ending(end, (end - start).days + 1, TREND_PERIODS)
 
     def period(self) -> tuple[datetime.date, datetime.date]:
         """The chosen period; the default one when nothing (or nothing valid) was chosen."""

@@ -90,7 +90,7 @@ def parse_events(data: Any) -> list[Event]:
         if event is not None:
             events.append(event)
     if errors:
-        raise ValidationFailed.from_errors(_first(errors), "No event was saved: ")
+        raise ValidationFailed.from_errors(limits.listed(errors), "No event was saved: ")
     return events
 
 
@@ -247,12 +247,3 @@ def _changes(item: dict[str, Any], at: str, errors: dict[str, list[str]]) -> tup
         errors[f"{at}.changes"] = [f"each change id must be at most {ID_LENGTH} characters"]
         return ()
     return ids
-
-
-def _first(errors: dict[str, list[str]]) -> dict[str, list[str]]:
-    """At most MAX_ERRORS_LISTED problems, and how many more."""
-    if len(errors) <= limits.MAX_ERRORS_LISTED:
-        return errors
-    kept = dict(list(errors.items())[: limits.MAX_ERRORS_LISTED])
-    kept["events"] = [f"and {len(errors) - limits.MAX_ERRORS_LISTED:,} more problems"]
-    return kept

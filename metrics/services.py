@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import Q
@@ -149,46 +150,49 @@ def _teams(events: list[Event]) -> dict[str, Team]:
     return found
 
 
-def _known(
-    model: type[Change | Deployment | Incident | Indicator], events: Iterable[Event]
-) -> set[tuple[str, str]]:
-    events = list(events)
-    known: set[tuple[str, str]] = set()
+Stored = TypeVar("Stored", Change, Deployment, Incident, Indicator)
+
+
+def _ids(model: type[Stored], events: list[Event]) -> dict[tuple[str, str], int]:
+    """The stored rows of `model` among these events' (service, id) pairs: their keys."""
+    ids: dict[tuple[str, str], int] = {}
     for start in range(0, len(events), _BATCH):
         chunk = events[start : start + _BATCH]
-        known.update(
-            model.objects.filter(
-                service__in={e.service for e in chunk}, external_id__in={e.id for e in chunk}
-            ).values_list("service", "external_id")
-        )
-    return known
+        rows = model.objects.filter(
+            service__in={e.service for e in chunk}, external_id__in={e.id for e in chunk}
+        ).values_list("service", "external_id", "pk")
+        ids.update({(service, ext): pk for service, ext, pk in rows})
+    return ids
 
 
-def _fresh(
-    model: type[Change | Deployment | Incident | Indicator], events: list[Event]
+def _store(
+    model: type[Stored],
+    events: list[Event],
+    teams: dict[str, Team],
+    source: DeliverySource | None,
+    fields: Callable[[Event], dict[str, Any]],
 ) -> list[Event]:
-    known = _known(model, events)
-    return [e for e in events if (e.service, e.id) not in known]
-
-
-def _changes(
-    events: list[Event], teams: dict[str, Team], source: DeliverySource | None, moved: set[int]
-) -> int:
-    fresh = _fresh(Change, events)
-    Change.objects.bulk_create(
+    """Store the events not seen before (by service and id), each with its kind's `fields`;
+    returns them."""
+    known = _ids(model, events)
+    fresh = [e for e in events if (e.service, e.id) not in known]
+    model.objects.bulk_create(
         [
-            Change(
-                team=teams[e.team],
-                service=e.service,
-                external_id=e.id,
-                committed_at=e.at,
-                source=source,
+            model(
+                team=teams[e.team], service=e.service, external_id=e.id, source=source, **fields(e)
             )
             for e in fresh
         ],
         batch_size=_BATCH,
         ignore_conflicts=True,
     )
+    return fresh
+
+
+def _changes(
+    events: list[Event], teams: dict[str, Team], source: DeliverySource | None, moved: set[int]
+) -> int:
+    fresh = _store(Change, events, teams, source, lambda e: {"committed_at": e.at})
     moved.update(_link_waiting_deployments(fresh))
     return len(fresh)
 
@@ -214,36 +218,11 @@ def _link_waiting_deployments(changes: list[Event]) -> set[int]:
     return teams
 
 
-def _ids(model: type[Change | Deployment], events: list[Event]) -> dict[tuple[str, str], int]:
-    ids: dict[tuple[str, str], int] = {}
-    for start in range(0, len(events), _BATCH):
-        chunk = events[start : start + _BATCH]
-        rows = model.objects.filter(
-            service__in={e.service for e in chunk}, external_id__in={e.id for e in chunk}
-        ).values_list("service", "external_id", "pk")
-        ids.update({(service, ext): pk for service, ext, pk in rows})
-    return ids
-
-
 def _deployments(
     events: list[Event], teams: dict[str, Team], source: DeliverySource | None, moved: set[int]
 ) -> int:
-    fresh = _fresh(Deployment, events)
+    fresh = _store(Deployment, events, teams, source, lambda e: {"deployed_at": e.at})
     moved.update(teams[e.team].pk for e in fresh)
-    Deployment.objects.bulk_create(
-        [
-            Deployment(
-                team=teams[e.team],
-                service=e.service,
-                external_id=e.id,
-                deployed_at=e.at,
-                source=source,
-            )
-            for e in fresh
-        ],
-        batch_size=_BATCH,
-        ignore_conflicts=True,
-    )
     deployments = _ids(Deployment, fresh)
     shipped = [(e, ref) for e in fresh for ref in e.changes]
     changes = _ids(
@@ -268,55 +247,36 @@ def _deployments(
 def _incidents(
     events: list[Event], teams: dict[str, Team], source: DeliverySource | None, moved: set[int]
 ) -> int:
-    fresh = _fresh(Incident, events)
+    fresh = _store(
+        Incident,
+        events,
+        teams,
+        source,
+        lambda e: {"opened_at": e.at, "restored_at": e.restored_at, "deployment_ref": e.deployment},
+    )
     # An incident moves its own team's restore time and its cause's team's failure rate.
     moved.update(teams[e.team].pk for e in fresh)
     causes = [e for e in fresh if e.deployment]
-    moved.update(
-        Deployment.objects.filter(
-            service__in={e.service for e in causes}, external_id__in={e.deployment for e in causes}
-        ).values_list("team_id", flat=True)
-        if causes
-        else ()
-    )
-    Incident.objects.bulk_create(
-        [
-            Incident(
-                team=teams[e.team],
-                service=e.service,
-                external_id=e.id,
-                opened_at=e.at,
-                restored_at=e.restored_at,
-                deployment_ref=e.deployment,
-                source=source,
-            )
-            for e in fresh
-        ],
-        batch_size=_BATCH,
-        ignore_conflicts=True,
-    )
+    if causes:
+        moved.update(
+            Deployment.objects.filter(
+                service__in={e.service for e in causes},
+                external_id__in={e.deployment for e in causes},
+            ).values_list("team_id", flat=True)
+        )
     return len(fresh)
 
 
 def _indicators(
     events: list[Event], teams: dict[str, Team], source: DeliverySource | None, moved: set[int]
 ) -> int:
-    fresh = _fresh(Indicator, events)
-    moved.update(teams[e.team].pk for e in fresh)
-    Indicator.objects.bulk_create(
-        [
-            Indicator(
-                team=teams[e.team],
-                service=e.service,
-                external_id=e.id,
-                name=e.indicator,
-                value=e.value or 0,  # never empty: intake requires it
-                at=e.at,
-                source=source,
-            )
-            for e in fresh
-        ],
-        batch_size=_BATCH,
-        ignore_conflicts=True,
+    fresh = _store(
+        Indicator,
+        events,
+        teams,
+        source,
+        # The value is never empty: the intake requires it.
+        lambda e: {"name": e.indicator, "value": e.value or 0, "at": e.at},
     )
+    moved.update(teams[e.team].pk for e in fresh)
     return len(fresh)

@@ -20,7 +20,6 @@ from metrics import governance as gov
 from metrics.forms import GovernanceReviewForm, GovernedMetricForm, PeriodForm
 from metrics.models import INDICATORS, GovernanceReview, GovernedMetric
 from metrics.permissions import get_team_for_user
-from metrics.selectors import TREND_PERIODS
 
 # (attribute, governed subject, label, unit, what it means)
 KEYS = [
@@ -70,8 +69,7 @@ def _against(value: Any, metric: GovernedMetric | None) -> str:
 def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
     team = get_team_for_user(request.user, pk)
     form = PeriodForm(request.GET or None)
-    start, end = form.period()
-    periods = selectors.periods_ending(end, (end - start).days + 1, TREND_PERIODS)
+    periods = form.periods()
     trend = selectors.team_trend(team.pk, periods)
     labels = [f"{p.start:%-d %b}–{p.end:%-d %b %Y}" for p in trend]
     governed = {

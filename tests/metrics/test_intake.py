@@ -126,7 +126,7 @@ def test_a_batch_is_bounded() -> None:
 
 def test_many_problems_are_listed_up_to_a_bound() -> None:
     errors = refused([{**CHANGE, "at": "x"}] * 80)
-    assert len(errors) == 51 and errors["events"] == ["and 30 more problems"]
+    assert len(errors) == 51 and errors["more"] == ["and 30 more problems not listed"]
 
 
 def test_a_csv_file_reads_as_the_same_events() -> None:
